@@ -1,0 +1,1 @@
+"""Shared vocabulary and settings; depends on nothing else in tuneforge."""

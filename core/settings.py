@@ -1,0 +1,64 @@
+"""The one object that reads the environment (prefix ``TUNEFORGE_``).
+
+Everything else in tuneforge takes keyword arguments; only entry points (CLI,
+API app factory, Celery app) call :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path(user_data_dir('tuneforge')) / 'tuneforge.db'}"
+
+
+def _default_spaces_dir() -> Path:
+    # A checkout keeps the measured tuning spaces beside it in ../shared/data/tuning-spaces.
+    return REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUNEFORGE_", extra="ignore")
+
+    database_url: str = Field(default_factory=_default_database_url,
+                              description="SQLAlchemy URL; SQLite file by default, postgresql://... in distributed mode")
+    broker_url: str | None = Field(default=None, description="Celery broker (redis://...); unset = embedded mode")
+    result_backend: str | None = Field(default=None, description="Celery result backend; defaults to the broker URL")
+    visibility_timeout_s: int = Field(default=3600, ge=5,
+                                      description="seconds before an unacknowledged task is redelivered; "
+                                                  "must exceed the longest evaluation")
+    eval_timeout_s: float = Field(default=600.0, gt=0, description="wall-clock limit of one candidate evaluation")
+    embedded_workers: int = Field(default=2, ge=1, description="processes evaluating candidates in embedded mode")
+    max_trials: int = Field(default=100_000, ge=1, description="largest trial budget a job may ask for")
+    max_seconds: float = Field(default=7 * 24 * 3600, gt=0, description="largest time budget a job may ask for")
+    spaces_dir: Path = Field(default_factory=_default_spaces_dir, description="where measured tuning spaces live")
+    replay_sleep_scale: float = Field(default=0.0, ge=0,
+                                      description="replay devices sleep this fraction of the recorded compile + "
+                                                  "benchmark time, to rehearse real wall-clock behaviour")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, ending in /v1")
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.broker_url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """For entry points and tests that change the environment after start-up."""
+    get_settings.cache_clear()

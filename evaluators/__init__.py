@@ -1,0 +1,1 @@
+"""Devices: compile, verify against the reference, time; real and simulated."""

@@ -1,0 +1,1 @@
+"""One module per device kind; each exposes ``DEVICES`` (a list of Device classes)."""

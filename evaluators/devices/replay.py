@@ -1,0 +1,158 @@
+"""``replay:<file>``: answers from a measured tuning space (a Kernel Tuner cache file).
+
+Every config in the file was compiled and timed on a real GPU. Replaying it tells
+a search strategy what that GPU measured, and charges the trial the recorded
+compile + benchmark time so time budgets behave as on the real card.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserInputError
+from core.settings import Settings
+from core.space import Param, Space
+from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from evaluators._base import Device
+from kernels._base import Target
+
+# Kernel Tuner's failure markers and the status each one is.
+_FAILURES = {
+    "CompilationFailedConfig": TrialStatus.COMPILE_ERROR,
+    "RuntimeFailedConfig": TrialStatus.CRASHED,
+    "InvalidConfig": TrialStatus.INVALID,
+}
+
+
+@dataclass(frozen=True)
+class RecordedSpace:
+    path: Path
+    device_name: str
+    kernel_name: str
+    problem_size: tuple[int, ...]
+    params: tuple[Param, ...]
+    entries: dict[tuple, dict[str, Any]]  # config key (params order) -> recorded entry
+
+    @property
+    def best_time_ms(self) -> float:
+        return min(e["time"] for e in self.entries.values() if isinstance(e["time"], (int, float)))
+
+
+@lru_cache(maxsize=32)
+def load_recorded_space(path: Path) -> RecordedSpace:
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt") as fh:
+            data = json.load(fh)
+        keys = data["tune_params_keys"]
+        params = tuple(Param(k, tuple(data["tune_params"][k])) for k in keys)
+        entries = {tuple(e[k] for k in keys): e for e in data["cache"].values()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserInputError(f"{path} is not a readable Kernel Tuner cache file ({exc}); "
+                             "give a .json or .json.gz file with tune_params_keys, tune_params and cache") from exc
+    size = data.get("problem_size") or []
+    size = tuple(int(s) for s in (size if isinstance(size, list) else [size]))
+    device_name = data.get("device_name") or path.name.split(".")[0].split("_", 1)[-1].replace("_", " ")
+    return RecordedSpace(path=path, device_name=device_name, kernel_name=data.get("kernel_name") or path.stem,
+                         problem_size=size, params=params, entries=entries)
+
+
+class RecordedTarget(Target):
+    """The kernel a recorded space was measured on; its space is exactly the recorded configs."""
+
+    family = "replay"
+    description = "a kernel whose whole tuning space was measured on a real GPU"
+
+    def __init__(self, recorded: RecordedSpace) -> None:
+        self.recorded = recorded
+        self.name = recorded.kernel_name  # type: ignore[misc]
+        self._problem = Problem(dims={f"n{i}": s for i, s in enumerate(recorded.problem_size)})
+        self._space = Space(list(recorded.params), allowed=frozenset(recorded.entries))
+
+    def default_problem(self) -> Problem:
+        return self._problem
+
+    def parse_problem(self, dims=None, dtype=None, extra=None) -> Problem:
+        if dims or dtype or extra:
+            raise UserInputError(f"a recorded space has a fixed problem {self._problem.key()}; "
+                                 "drop --shape/--dtype for replay devices")
+        return self._problem
+
+    def space(self, problem: Problem) -> Space:
+        return self._space
+
+
+class ReplayDevice(Device):
+    scheme = "replay"
+    queue = "sim"
+    provenance = Provenance.REPLAYED
+    families = ("replay",)
+
+    def __init__(self, spec: str, settings: Settings) -> None:
+        super().__init__(spec, settings)
+        self.recorded = load_recorded_space(self._locate(spec.partition(":")[2], settings))
+        self._target = RecordedTarget(self.recorded)
+
+    @staticmethod
+    def _locate(arg: str, settings: Settings) -> Path:
+        if not arg:
+            raise UserInputError("replay needs a file: --device replay:PATH.json.gz "
+                                 f"(measured spaces live in {settings.spaces_dir})")
+        for candidate in (Path(arg), settings.spaces_dir / arg, settings.spaces_dir / f"{arg}.json.gz"):
+            if candidate.is_file():
+                return candidate.resolve()
+        raise UserInputError(f"replay file {arg!r} not found; give a path to a Kernel Tuner cache file "
+                             f"or a name from {settings.spaces_dir}")
+
+    @property
+    def hardware_name(self) -> str:
+        return f"{self.recorded.device_name} (replayed)"
+
+    def own_target(self) -> Target:
+        return self._target
+
+    def check_target(self, target: Target, problem: Problem) -> None:
+        if target.name != self._target.name:
+            raise UserInputError(f"{self.spec} holds measurements of {self._target.name!r}, not {target.name!r}; "
+                                 f"omit TARGET or use {self._target.name!r}")
+
+    def evaluate(self, target: Target, problem: Problem, candidate: Candidate) -> TrialResult:
+        key = tuple(candidate.params.get(p.name) for p in self.recorded.params)
+        entry = self.recorded.entries.get(key)
+        common = {"provenance": self.provenance, "device_name": self.hardware_name}
+        if entry is None:
+            return TrialResult.failure(TrialStatus.INVALID, "config violates the kernel's constraints "
+                                       "(absent from the recorded space)", **common)
+        compile_s = float(entry.get("compile_time") or 0.0) / 1000
+        bench_s = float(entry.get("benchmark_time") or 0.0) / 1000
+        recorded = entry["time"]
+        if isinstance(recorded, str):
+            status = _FAILURES.get(recorded, TrialStatus.CRASHED)
+            self._rehearse(compile_s)
+            return TrialResult.failure(status, f"recorded as {recorded} on {self.recorded.device_name}",
+                                       cost_s=compile_s, timings={"compile_s": compile_s}, **common)
+        self._rehearse(compile_s + bench_s)
+        times = entry.get("times") or [recorded]
+        return TrialResult(status=TrialStatus.OK, cost_s=compile_s + bench_s,
+                           metrics={"time_ms": float(recorded), "time_min_ms": float(min(times)),
+                                    "time_max_ms": float(max(times))},
+                           timings={"compile_s": compile_s, "bench_s": bench_s}, **common)
+
+    def _rehearse(self, seconds: float) -> None:
+        if self.settings.replay_sleep_scale:
+            time.sleep(seconds * self.settings.replay_sleep_scale)
+
+    @classmethod
+    def examples(cls, settings: Settings) -> list[str]:
+        if not settings.spaces_dir.is_dir():
+            return ["replay:PATH.json.gz"]
+        return [f"replay:{p}" for p in sorted(settings.spaces_dir.glob("*.json.gz"))]
+
+
+DEVICES = [ReplayDevice]

@@ -1,0 +1,67 @@
+"""Resolves device specs; finds every device class in ``evaluators/devices``."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+
+from core.errors import UserInputError
+from core.settings import Settings
+from evaluators import devices
+from evaluators._base import Device
+from kernels._base import Target
+
+_instances: dict[tuple[str, str], Device] = {}
+
+
+@lru_cache(maxsize=1)
+def device_classes() -> dict[str, list[type[Device]]]:
+    """scheme -> device classes (``sim`` has several: one per modelled hardware)."""
+    found: dict[str, list[type[Device]]] = {}
+    for info in pkgutil.iter_modules(devices.__path__):
+        module = importlib.import_module(f"{devices.__name__}.{info.name}")
+        for cls in getattr(module, "DEVICES", ()):
+            found.setdefault(cls.scheme, []).append(cls)
+    return found
+
+
+def resolve_device(spec: str, settings: Settings) -> Device:
+    """The device for ``spec``; instances are cached per process (replay files load once)."""
+    spec = spec.strip()
+    cache_key = (spec, settings.database_url)
+    if cache_key in _instances:
+        return _instances[cache_key]
+    scheme = spec.partition(":")[0]
+    classes = device_classes().get(scheme)
+    if not classes:
+        raise UserInputError(f"unknown device {spec!r}; use one of: {', '.join(known_specs(settings))}")
+    for cls in classes:
+        accepts = getattr(cls, "accepts", None)
+        if accepts is None or accepts(spec):
+            device = cls(spec, settings)
+            _instances[cache_key] = device
+            return device
+    raise UserInputError(f"unknown device {spec!r}; use one of: {', '.join(known_specs(settings))}")
+
+
+def known_specs(settings: Settings) -> list[str]:
+    specs: list[str] = []
+    for classes in device_classes().values():
+        for cls in classes:
+            specs += cls.examples(settings)
+    return specs
+
+
+def resolve_target(name: str | None, device: Device) -> Target:
+    """The target a job names, or the one its device brings when it names none."""
+    from kernels.registry import get_target
+
+    own = device.own_target()
+    if name is None:
+        if own is None:
+            raise UserInputError(f"name a target: device {device.spec!r} brings none (see `tuneforge targets`)")
+        return own
+    if own is not None and own.name == name:
+        return own
+    return get_target(name)
