@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(default=3600, ge=5,
                                       description="seconds before an unacknowledged task is redelivered; "
                                                   "must exceed the longest evaluation")
+    lease_s: float = Field(default=30.0, gt=0,
+                           description="a job whose worker stopped heart-beating this long is taken over")
     eval_timeout_s: float = Field(default=600.0, gt=0, description="wall-clock limit of one candidate evaluation")
     embedded_workers: int = Field(default=2, ge=1, description="processes evaluating candidates in embedded mode")
     max_trials: int = Field(default=100_000, ge=1, description="largest trial budget a job may ask for")

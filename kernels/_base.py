@@ -19,7 +19,10 @@ class Target(ABC):
     name: ClassVar[str]
     family: ClassVar[str]  # "triton", "replay", "accel", "quant", ...
     description: ClassVar[str] = ""
+    # Every objective the target can report; a job picks some by metric name, the first is the default.
     objectives: ClassVar[tuple[Objective, ...]] = (Objective("time_ms", "minimize"),)
+    # Constraints on metrics every job of this target obeys, e.g. "accuracy_drop_rel<=0.01".
+    default_constraints: ClassVar[tuple[str, ...]] = ()
     dims: ClassVar[tuple[str, ...]] = ()  # names a problem's shape must give
     dtypes: ClassVar[tuple[str, ...]] = ()  # accepted dtypes; empty = the target takes no dtype
     extras: ClassVar[dict[str, tuple[str, ...]]] = {}  # named options (e.g. workload) and their allowed values

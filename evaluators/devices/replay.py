@@ -96,7 +96,11 @@ class ReplayDevice(Device):
 
     def __init__(self, spec: str, settings: Settings) -> None:
         super().__init__(spec, settings)
-        self.recorded = load_recorded_space(self._locate(spec.partition(":")[2], settings))
+        path = self._locate(spec.partition(":")[2], settings)
+        self.recorded = load_recorded_space(path)
+        # One name per file, however it was given: files in the spaces folder go by their short name.
+        in_spaces_dir = path.parent == settings.spaces_dir.resolve() and path.name.endswith(".json.gz")
+        self.spec = f"replay:{path.name.removesuffix('.json.gz')}" if in_spaces_dir else f"replay:{path}"
         self._target = RecordedTarget(self.recorded)
 
     @staticmethod
@@ -152,7 +156,7 @@ class ReplayDevice(Device):
     def examples(cls, settings: Settings) -> list[str]:
         if not settings.spaces_dir.is_dir():
             return ["replay:PATH.json.gz"]
-        return [f"replay:{p}" for p in sorted(settings.spaces_dir.glob("*.json.gz"))]
+        return [f"replay:{p.name.removesuffix('.json.gz')}" for p in sorted(settings.spaces_dir.glob("*.json.gz"))]
 
 
 DEVICES = [ReplayDevice]

@@ -1,0 +1,317 @@
+"""The ``tuneforge`` command line."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api import commands
+from api.console import err, fail, format_params, out, print_json, provenance_label
+from core.errors import NotFoundError, UserInputError
+from core.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Autotune compute kernels, quantization layouts and accelerator designs.")
+bench = typer.Typer(no_args_is_help=True, help="Benchmarks that print ratios measured side by side.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(bench, name="bench")
+app.add_typer(db_app, name="db")
+
+DeviceOpt = typer.Option(..., "--device", "-d", help="cpu, cuda, sim:h100, sim:systolic, replay:FILE "
+                         "(`tuneforge devices` lists them)")
+
+
+def _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
+                 constraint, workload, model) -> dict[str, Any]:
+    extra = {k: v for k, v in (("workload", workload), ("model", model)) if v is not None}
+    return dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
+                seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
+                objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
+                constraints=constraint or None)
+
+
+@app.command()
+def tune(target: Optional[str] = typer.Argument(None, help="target name; omit for a replay device"),
+         device: str = DeviceOpt,
+         shape: Optional[str] = typer.Option(None, help="problem shape, e.g. M=4096,N=4096,K=4096"),
+         dtype: Optional[str] = typer.Option(None, help="fp16, bf16, fp32, ..."),
+         strategy: str = typer.Option("tpe", help="see `tuneforge strategies`"),
+         trials: int = typer.Option(100, help="trial budget"),
+         seconds: Optional[float] = typer.Option(None, help="time budget in charged device seconds"),
+         seed: int = typer.Option(0, help="same seed, device and budget: same trials"),
+         parallel: int = typer.Option(1, help="candidates evaluated at once"),
+         objectives: Optional[str] = typer.Option(None, help="comma-separated metrics, e.g. latency,energy,area"),
+         constraint: Optional[list[str]] = typer.Option(None, help="METRIC<=BOUND, repeatable"),
+         workload: Optional[str] = typer.Option(None, help="accelerator workload (accel targets)"),
+         model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
+         as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
+    """Run a tuning job here and now (embedded mode) and print the best config."""
+    from api.submit import submit_job
+    from worker.jobs import run_job_embedded
+
+    settings = get_settings().model_copy(update={"broker_url": None})
+    try:
+        job_id = submit_job(settings, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed,
+                                                   parallel, objectives, constraint, workload, model))
+    except UserInputError as exc:
+        fail(str(exc))
+    with _progress(trials, disable=as_json) as (progress, task):
+        def on_trial(_job: dict, trial: dict) -> None:
+            best = trial["best_value"]
+            progress.update(task, advance=1, best="-" if best is None else f"{best:.6g}")
+
+        job = run_job_embedded(job_id, settings, on_trial=on_trial)
+    _report_job(job, as_json)
+
+
+def _progress(total: int, disable: bool):
+    progress = Progress(TextColumn("[bold]tuning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("best {task.fields[best]}"), console=err, disable=disable)
+
+    class _Ctx:
+        def __enter__(self):
+            progress.start()
+            return progress, progress.add_task("tune", total=total, best="-")
+
+        def __exit__(self, *exc):
+            progress.stop()
+
+    return _Ctx()
+
+
+def _report_job(job: dict[str, Any], as_json: bool) -> None:
+    result = job.get("result") or {}
+    best = result.get("best")
+    if as_json:
+        print_json({"job_id": job["id"], "status": job["status"], "target": job["target"], "device": job["device"],
+                    "problem": job["problem_key"], "strategy": job["strategy"], "seed": job["seed"],
+                    "n_trials": job["n_trials"], "objectives": result.get("objectives"), "best": best,
+                    "pareto_front": result.get("pareto_front"), "baseline": job.get("baseline"),
+                    "speedup_vs_baseline": result.get("speedup_vs_baseline"), "error": job.get("error")})
+    else:
+        out.print(f"job [bold]{job['id']}[/bold] {job['status']}: {job['n_trials']} trials of {job['target']} "
+                  f"({job['problem_key']}) on {job['device']}")
+        if job.get("error"):
+            out.print(f"[red]{job['error']}[/red]")
+        if best is None:
+            out.print("no candidate passed: see the trials with `tuneforge trials " + job["id"] + "`")
+        else:
+            for name, value in zip(result["objectives"], best["values"]):
+                out.print(f"best {name}: [bold]{value:.6g}[/bold] ({provenance_label(best['provenance'])}, "
+                          f"{best['device_name']})")
+            out.print(f"best config: {format_params(best['params'])}")
+            if result.get("speedup_vs_baseline"):
+                out.print(f"speedup over the torch baseline: {result['speedup_vs_baseline']:.3f}x")
+            if result.get("pareto_front"):
+                _pareto_table(result)
+    if job["status"] == "failed":
+        raise SystemExit(1)
+
+
+def _pareto_table(result: dict[str, Any]) -> None:
+    table = Table(title="Pareto front")
+    table.add_column("trial")
+    for name in result["objectives"]:
+        table.add_column(name, justify="right")
+    table.add_column("config")
+    for point in result["pareto_front"]:
+        table.add_row(str(point["number"]), *(f"{v:.5g}" for v in point["values"]), format_params(point["params"]))
+    out.print(table)
+
+
+@app.command()
+def targets(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List what can be tuned."""
+    from kernels.registry import all_targets
+
+    rows = [{"name": t.name, "family": t.family, "dims": list(t.dims), "dtypes": list(t.dtypes),
+             "objectives": [o.metric for o in t.objectives], "description": t.description}
+            for t in all_targets().values()]
+    if as_json:
+        return print_json(rows)
+    table = Table("target", "family", "shape", "dtypes", "objectives", "description")
+    for r in rows:
+        table.add_row(r["name"], r["family"], ",".join(r["dims"]), ",".join(r["dtypes"]), ",".join(r["objectives"]),
+                      r["description"])
+    out.print(table)
+    out.print("Replay devices bring their own target: `tuneforge devices` lists them.")
+
+
+@app.command()
+def devices(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List where candidates can be evaluated, and whether their numbers are measured or modelled."""
+    from evaluators.registry import known_specs, resolve_device
+
+    settings = get_settings()
+    rows = []
+    for spec in known_specs(settings):
+        try:
+            rows.append(resolve_device(spec, settings).describe())
+        except UserInputError as exc:
+            rows.append({"spec": spec, "queue": "-", "provenance": "-", "hardware": f"unavailable: {exc}",
+                         "families": []})
+    if as_json:
+        return print_json(rows)
+    table = Table("device", "numbers are", "hardware", "targets", "queue")
+    for r in rows:
+        table.add_row(r["spec"], r["provenance"], r["hardware"], ",".join(r["families"]), r["queue"])
+    out.print(table)
+
+
+@app.command()
+def strategies() -> None:
+    """List the search strategies."""
+    from search.strategies import all_strategies
+
+    table = Table("strategy", "objectives", "description")
+    for s in all_strategies().values():
+        table.add_row(s.name, "several" if s.multi_objective else "one", s.description)
+    out.print(table)
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.Option(None)) -> None:
+    """Serve the REST API and dashboard (embedded mode also runs queued jobs in this process)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                log_level="info")
+
+
+@app.command()
+def worker(device: list[str] = typer.Option(["sim"], "--device", help="device kinds served: cuda, cpu, sim"),
+           concurrency: int = typer.Option(2, help="tasks run at once (one runs a job's loop, others evaluate)"),
+           pool: str = typer.Option("prefork", help="prefork, threads or solo"),
+           jobs: bool = typer.Option(True, help="also run tuning loops from the jobs queue")) -> None:
+    """Run a Celery worker (distributed mode: TUNEFORGE_BROKER_URL must be set)."""
+    from worker.celery_app import DEVICE_QUEUES, JOB_QUEUE, app_for, eval_queue
+    from worker.signals import connect_worker_signals
+
+    settings = get_settings()
+    if not settings.distributed:
+        fail("a worker needs a broker: set TUNEFORGE_BROKER_URL=redis://HOST:6379/0 "
+             "(and TUNEFORGE_DATABASE_URL=postgresql://...)")
+    unknown = [d for d in device if d not in DEVICE_QUEUES]
+    if unknown:
+        fail(f"unknown device kind(s) {unknown}; use {', '.join(DEVICE_QUEUES)}")
+    queues = [eval_queue(d) for d in device] + ([JOB_QUEUE] if jobs else [])
+    from db.session import ensure_schema
+
+    ensure_schema(settings.database_url)
+    connect_worker_signals(settings, queues)
+    app_for(settings).worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(queues)}",
+                                   f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip",
+                                   "--without-mingle"])
+
+
+@app.command()
+def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt,
+           shape: Optional[str] = typer.Option(None), dtype: Optional[str] = typer.Option(None),
+           strategy: str = typer.Option("tpe"), trials: int = typer.Option(100),
+           seconds: Optional[float] = typer.Option(None), seed: int = typer.Option(0),
+           parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
+           constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
+           model: Optional[str] = typer.Option(None),
+           url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
+           wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Submit a job to a running server over REST."""
+    from api.client import follow_job, post_job
+
+    job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
+                                        objectives, constraint, workload, model))
+    if not wait:
+        return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
+    with _progress(trials, disable=as_json) as (progress, task):
+        job = follow_job(url, job_id, on_trial=lambda t: progress.update(task, completed=t["number"] + 1))
+    _report_job(job, as_json)
+
+
+@app.command("jobs")
+def list_jobs(status: Optional[str] = typer.Option(None), limit: int = typer.Option(20),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """List recent jobs."""
+    from db.store import JobStore
+
+    rows = JobStore(get_settings().database_url).list_jobs(status=status, limit=limit)
+    if as_json:
+        return print_json(rows)
+    table = Table("id", "status", "target", "problem", "device", "strategy", "trials", "best", "created")
+    for j in rows:
+        table.add_row(j["id"], j["status"], j["target"], j["problem_key"], j["device"], j["strategy"],
+                      f"{j['n_trials']}/{j['budget_trials']}", "-" if j["best_value"] is None else f"{j['best_value']:.5g}",
+                      j["created_at"][:19])
+    out.print(table)
+
+
+@app.command()
+def trials(job_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show a job's trials."""
+    from db.store import JobStore
+
+    store = JobStore(get_settings().database_url)
+    try:
+        store.get_job(job_id)
+    except NotFoundError as exc:
+        fail(str(exc))
+    rows = store.trials(job_id)
+    if as_json:
+        return print_json(rows)
+    table = Table("#", "status", "values", "numbers are", "origin", "config", "log")
+    for t in rows:
+        table.add_row(str(t["number"]), t["status"], " ".join(f"{v:.5g}" for v in t["values"] or []),
+                      t["provenance"], t["origin"], format_params(t["params"]), (t["log"] or "")[-60:])
+    out.print(table)
+
+
+@app.command()
+def best(target: str, device: Optional[str] = typer.Option(None, "--device", "-d"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Best configs of a target, per problem and device."""
+    from db.store import JobStore
+
+    rows = JobStore(get_settings().database_url).best_configs(target=target, device=device)
+    if as_json:
+        return print_json(rows)
+    if not rows:
+        fail(f"no best config for {target!r}{' on ' + device if device else ''} yet: run `tuneforge tune {target}`", 1)
+    table = Table("problem", "device", "value", "numbers are", "config", "job", "strategy")
+    for r in rows:
+        table.add_row(r["problem_key"], r["device"], f"{r['value']:.5g} {r['metric']}",
+                      provenance_label(r["provenance"]), format_params(r["params"]), r["job_id"], r["strategy"])
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations up to the newest."""
+    from db.migrate import current, upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    out.print(f"database at revision {current(url)}")
+
+
+def _register_command_modules() -> None:
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(app, bench)
+
+
+_register_command_modules()
+
+
+def main() -> None:
+    try:
+        app()
+    except UserInputError as exc:
+        fail(str(exc))
+    except NotFoundError as exc:
+        fail(str(exc), 1)

@@ -1,0 +1,36 @@
+"""A small REST client for ``tuneforge submit``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from core.errors import UserInputError
+
+
+def post_job(url: str, request: dict[str, Any]) -> str:
+    try:
+        response = httpx.post(f"{url}/api/v1/jobs", json=request, timeout=30)
+    except httpx.TransportError as exc:
+        raise UserInputError(f"cannot reach the server at {url} ({exc}); start it with `tuneforge serve` "
+                             "or pass --url") from exc
+    if response.status_code >= 400:
+        raise UserInputError(response.json().get("detail", response.text))
+    return response.json()["id"]
+
+
+def follow_job(url: str, job_id: str, on_trial: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Follow the job's server-sent events until it ends; returns the finished job."""
+    with httpx.stream("GET", f"{url}/api/v1/jobs/{job_id}/events", timeout=None) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "trial":
+                on_trial(json.loads(line.removeprefix("data: ")))
+            elif line.startswith("data: ") and event == "end":
+                break
+    return httpx.get(f"{url}/api/v1/jobs/{job_id}", timeout=30).json()

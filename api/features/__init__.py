@@ -1,0 +1,1 @@
+"""Optional parts of the web app (dashboard pages, export): each module exposes ``setup(app)``."""

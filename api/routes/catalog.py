@@ -1,0 +1,40 @@
+"""What can be tuned, where, and how: targets, devices, strategies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from api.deps import settings_of, store_of
+from core.settings import Settings
+from db.store import JobStore
+from evaluators.registry import known_specs, resolve_device
+from kernels.registry import get_target, all_targets
+from search.strategies import all_strategies
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+@router.get("/targets")
+def list_targets() -> list[dict[str, Any]]:
+    return [{"name": t.name, "family": t.family, "description": t.description, "dims": list(t.dims),
+             "dtypes": list(t.dtypes), "objectives": [o.metric for o in t.objectives]}
+            for t in all_targets().values()]
+
+
+@router.get("/targets/{name}")
+def describe_target(name: str) -> dict[str, Any]:
+    return get_target(name).describe()
+
+
+@router.get("/devices")
+def list_devices(settings: Settings = Depends(settings_of), store: JobStore = Depends(store_of)) -> dict[str, Any]:
+    return {"devices": [resolve_device(spec, settings).describe() for spec in known_specs(settings)],
+            "workers": store.workers()}
+
+
+@router.get("/strategies")
+def list_strategies() -> list[dict[str, Any]]:
+    return [{"name": s.name, "description": s.description, "multi_objective": s.multi_objective,
+             "needs_llm": s.needs_llm} for s in all_strategies().values()]

@@ -1,0 +1,21 @@
+"""Submitting a job: validate, store, hand to a runner. Shared by REST and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.settings import Settings
+from db.store import JobStore
+from search.jobspec import build_job_spec
+
+
+def submit_job(settings: Settings, request: dict[str, Any]) -> str:
+    """Validate (UserInputError names the fix; nothing is written), store as queued, and enqueue
+    by task name in distributed mode. In embedded mode the server's runner picks it up."""
+    spec = build_job_spec(settings, **request)
+    job_id = JobStore(settings.database_url).create_job(spec)
+    if settings.distributed:
+        from worker.celery_app import app_for
+
+        app_for(settings).send_task("tuneforge.run_job", args=[job_id])
+    return job_id

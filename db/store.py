@@ -1,0 +1,196 @@
+"""Reads and writes of jobs, trials and best configs. Every write is one transaction."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import NotFoundError
+from core.types import Candidate, JobStatus, Objective, TrialResult
+from db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
+from db.session import session_scope
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    return {c.name: _jsonable(getattr(job, c.name)) for c in Job.__table__.columns}
+
+
+def trial_to_dict(trial: Trial) -> dict[str, Any]:
+    return {c.name: _jsonable(getattr(trial, c.name)) for c in Trial.__table__.columns if c.name != "id"}
+
+
+def best_to_dict(best: BestConfig) -> dict[str, Any]:
+    return {c.name: _jsonable(getattr(best, c.name)) for c in BestConfig.__table__.columns if c.name != "id"}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class JobStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    # -- jobs -----------------------------------------------------------------------------------
+    def create_job(self, spec) -> str:
+        with session_scope(self.url) as s:
+            job = Job(target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
+                      problem_key=spec.problem.key(), device=spec.device, strategy=spec.strategy,
+                      objectives=[asdict(o) for o in spec.objectives],
+                      constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
+                      budget_seconds=spec.budget_seconds, parallelism=spec.parallelism, seed=spec.seed,
+                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0)
+            s.add(job)
+            s.flush()
+            return job.id
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        with session_scope(self.url) as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
+            return job_to_dict(job)
+
+    def list_jobs(self, *, status: str | None = None, target: str | None = None,
+                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        with session_scope(self.url) as s:
+            query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
+            if status:
+                query = query.where(Job.status == status)
+            if target:
+                query = query.where(Job.target == target)
+            return [job_to_dict(j) for j in s.scalars(query)]
+
+    def count_jobs_by_status(self) -> dict[str, int]:
+        with session_scope(self.url) as s:
+            return dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+
+    def claim_job(self, job_id: str, owner: str, lease_s: float) -> bool:
+        """Take the job's lease: when queued, when its owner stopped heart-beating, or when we hold it."""
+        stale = utcnow() - timedelta(seconds=lease_s)
+        with session_scope(self.url) as s:
+            result = s.execute(
+                update(Job).where(Job.id == job_id).where(
+                    or_(Job.status == JobStatus.QUEUED.value,
+                        (Job.status == JobStatus.RUNNING.value)
+                        & or_(Job.owner == owner, Job.heartbeat_at.is_(None), Job.heartbeat_at < stale)))
+                .values(status=JobStatus.RUNNING.value, owner=owner, heartbeat_at=utcnow(),
+                        started_at=func.coalesce(Job.started_at, utcnow())))
+            return result.rowcount == 1
+
+    def heartbeat(self, job_id: str, owner: str) -> str | None:
+        """Renew the lease; returns the job's status, or None when someone else holds it now."""
+        with session_scope(self.url) as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.owner == owner).values(heartbeat_at=utcnow()))
+            job = s.get(Job, job_id)
+            if job is None or job.owner != owner:
+                return None
+            return job.status
+
+    def set_baseline(self, job_id: str, baseline: dict[str, Any] | None) -> None:
+        with session_scope(self.url) as s:
+            s.execute(update(Job).where(Job.id == job_id).values(baseline=baseline))
+
+    def finish_job(self, job_id: str, owner: str | None, status: JobStatus, *, error: str | None = None,
+                   result: dict[str, Any] | None = None) -> None:
+        with session_scope(self.url) as s:
+            query = update(Job).where(Job.id == job_id)
+            if owner is not None:
+                query = query.where(Job.owner == owner)
+            s.execute(query.values(status=status.value, error=error, result=result, finished_at=utcnow(),
+                                   heartbeat_at=None))
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops."""
+        with session_scope(self.url) as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
+            if job.status == JobStatus.QUEUED.value:
+                job.status, job.finished_at = JobStatus.CANCELLED.value, utcnow()
+            elif job.status == JobStatus.RUNNING.value:
+                job.status = JobStatus.CANCELLED.value
+            return job_to_dict(job)
+
+    # -- trials ---------------------------------------------------------------------------------
+    def record_trial(self, job_id: str, number: int, candidate: Candidate, result: TrialResult, *,
+                     values: list[float] | None, feasible: bool, better: bool, worker: str | None) -> bool:
+        """Store a trial and the job's counters in one transaction; a duplicate (job, number) writes nothing."""
+        try:
+            with session_scope(self.url) as s:
+                s.add(Trial(job_id=job_id, number=number, params=candidate.params, source=candidate.source,
+                            origin=candidate.origin, note=candidate.note, status=result.status.value,
+                            metrics=result.metrics, values=values, feasible=feasible,
+                            provenance=result.provenance.value, device_name=result.device_name,
+                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker))
+                s.flush()
+                changes: dict[str, Any] = {"n_trials": Job.n_trials + 1,
+                                           "spent_seconds": Job.spent_seconds + result.cost_s}
+                if better and values:
+                    changes.update(best_value=values[0], best_trial=number)
+                s.execute(update(Job).where(Job.id == job_id).values(**changes))
+            return True
+        except IntegrityError:
+            return False
+
+    def trials(self, job_id: str, *, after: int = -1, limit: int | None = None) -> list[dict[str, Any]]:
+        with session_scope(self.url) as s:
+            query = select(Trial).where(Trial.job_id == job_id, Trial.number > after).order_by(Trial.number)
+            if limit:
+                query = query.limit(limit)
+            return [trial_to_dict(t) for t in s.scalars(query)]
+
+    # -- best configs ---------------------------------------------------------------------------
+    def upsert_best(self, *, job: dict[str, Any], trial: dict[str, Any], objective: Objective,
+                    versions: dict[str, Any]) -> bool:
+        """Keep the better of the stored best and this trial for (target, problem, device)."""
+        value = trial["values"][0]
+        with session_scope(self.url) as s:
+            best = s.scalars(select(BestConfig).where(
+                BestConfig.target == job["target"], BestConfig.problem_key == job["problem_key"],
+                BestConfig.device == job["device"]).with_for_update()).first()
+            if best is not None and best.metric == objective.metric and not objective.better(value, best.value):
+                return False
+            fields = dict(family=job["family"], problem=job["problem"], device_name=trial["device_name"],
+                          params=trial["params"], source=trial["source"], metric=objective.metric, value=value,
+                          metrics=trial["metrics"], baseline=job.get("baseline"), provenance=trial["provenance"],
+                          strategy=job["strategy"], job_id=job["id"], trial_number=trial["number"],
+                          seed=job["seed"], versions=versions, updated_at=utcnow())
+            if best is None:
+                s.add(BestConfig(target=job["target"], problem_key=job["problem_key"], device=job["device"],
+                                 **fields))
+            else:
+                for key, val in fields.items():
+                    setattr(best, key, val)
+            return True
+
+    def best_configs(self, *, target: str | None = None, device: str | None = None,
+                     family: str | None = None) -> list[dict[str, Any]]:
+        with session_scope(self.url) as s:
+            query = select(BestConfig).order_by(BestConfig.target, BestConfig.problem_key, BestConfig.device)
+            if target:
+                query = query.where(BestConfig.target == target)
+            if device:
+                query = query.where(BestConfig.device == device)
+            if family:
+                query = query.where(BestConfig.family == family)
+            return [best_to_dict(b) for b in s.scalars(query)]
+
+    # -- workers --------------------------------------------------------------------------------
+    def worker_seen(self, name: str, queues: list[str], info: dict[str, Any]) -> None:
+        with session_scope(self.url) as s:
+            row = s.get(WorkerSeen, name) or WorkerSeen(name=name, hostname=platform.node())
+            row.queues, row.info, row.last_seen = queues, info, utcnow()
+            s.add(row)
+
+    def workers(self, *, within_s: float = 300) -> list[dict[str, Any]]:
+        since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
+        with session_scope(self.url) as s:
+            rows = s.scalars(select(WorkerSeen).where(WorkerSeen.last_seen >= since))
+            return [{"name": r.name, "queues": r.queues, "hostname": r.hostname, "info": r.info,
+                     "last_seen": r.last_seen.isoformat()} for r in rows]

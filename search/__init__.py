@@ -1,0 +1,1 @@
+"""Strategies and the tuning loop: ask -> evaluate -> tell -> persist."""

@@ -1,0 +1,57 @@
+"""The strategy interface: how candidates are proposed.
+
+A strategy is an Optuna sampler (Optuna's ask/tell drives the loop) plus an
+optional stream of whole candidates it wants evaluated first: warm-start configs
+from the database, or an agent's proposals with kernel source and a reason.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import optuna
+
+from core.constraints import MetricConstraint
+from core.settings import Settings
+from core.space import Space
+from core.types import Candidate, Objective, Problem, TrialResult
+
+
+@dataclass
+class StrategyContext:
+    space: Space
+    objectives: list[Objective]
+    constraints: list[MetricConstraint]
+    seed: int
+    parallelism: int
+    budget_trials: int
+    target_name: str
+    problem: Problem
+    device: str
+    job_id: str
+    settings: Settings
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HistoryItem:
+    number: int
+    candidate: Candidate
+    result: TrialResult
+
+
+class Strategy(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    multi_objective: ClassVar[bool] = False  # can optimise several objectives at once
+    needs_llm: ClassVar[bool] = False  # refused at submit time when no LLM endpoint is configured
+
+    @abstractmethod
+    def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
+        """The Optuna sampler for this job."""
+
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
+        """Whole candidates to evaluate before asking the sampler (at most ``n``)."""
+        return []

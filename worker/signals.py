@@ -1,0 +1,35 @@
+"""A worker records itself (queues, host, devices) in the database when it starts and as it runs."""
+
+from __future__ import annotations
+
+import threading
+
+from celery.signals import worker_ready, worker_shutdown
+
+from core.settings import Settings
+from db.store import JobStore
+
+HEARTBEAT_S = 30
+
+
+def connect_worker_signals(settings: Settings, queues: list[str]) -> None:
+    store = JobStore(settings.database_url)
+    stop = threading.Event()
+
+    def announce(name: str) -> None:
+        store.worker_seen(name, queues, {"mode": "distributed"})
+
+    @worker_ready.connect(weak=False)
+    def on_ready(sender=None, **_):
+        name = sender.hostname if sender is not None else "worker"
+        announce(name)
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_S):
+                announce(name)
+
+        threading.Thread(target=beat, daemon=True, name="worker-seen").start()
+
+    @worker_shutdown.connect(weak=False)
+    def on_shutdown(**_):
+        stop.set()
