@@ -38,15 +38,22 @@ def ceil_div(a, b):
     return -(-np.asarray(a) // b)
 
 
-def folds(dataflow, rows, cols, sr, sc, t):
-    """(row folds, column folds) of the spatially mapped dims."""
+def folds(dataflow, rows, cols, sr, sc, t, reduction_passes=1):
+    """(row folds, column folds) of the spatially mapped dims.
+
+    ``reduction_passes``: in ws/is the rows reduce T, and a column sum may only mix
+    weights that share a scale, so a layout cutting T into more pieces than
+    ceil(T / rows) (see ``memory.scale_pieces``) needs that many row folds.
+    """
     on_rows, on_cols, _ = mapped_dims(dataflow, sr, sc, t)
-    return ceil_div(on_rows, rows), ceil_div(on_cols, cols)
+    row_folds = ceil_div(on_rows, rows)
+    return np.where(np.asarray(dataflow) == 0, row_folds, np.maximum(row_folds, reduction_passes)), \
+        ceil_div(on_cols, cols)
 
 
-def compute_cycles(dataflow, rows, cols, sr, sc, t):
+def compute_cycles(dataflow, rows, cols, sr, sc, t, reduction_passes=1):
     """Cycles with an ideal memory (SCALE-Sim's compute cycles in CALC mode)."""
-    row_folds, col_folds = folds(dataflow, rows, cols, sr, sc, t)
+    row_folds, col_folds = folds(dataflow, rows, cols, sr, sc, t, reduction_passes)
     streamed = mapped_dims(dataflow, sr, sc, t)[2]
     preload = np.where(np.asarray(dataflow) == 0, 0, rows)  # ws/is load the stationary operand first
     per_fold = streamed + rows + cols - 2 + preload

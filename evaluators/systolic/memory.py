@@ -17,7 +17,8 @@ filters: one per (group, reduction tile) piece per filter.
 
 Stalls use a double-buffered overlap: the three DRAM ports (ifmap, filter, ofmap) run
 in parallel with compute, so a layer takes the longest of compute and each port's
-transfer time, plus the exposed load of the first fold before compute can start.
+transfer time. As in SCALE-Sim, the initial SRAM fill before the first fold is not
+counted in the layer's cycles.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluators.systolic.cycles import ceil_div, folds, mapped_dims
+from evaluators.systolic.cycles import ceil_div, folds
 from evaluators.systolic.design import DesignArrays
 from evaluators.systolic.workload import WorkloadArrays
 
@@ -39,12 +40,16 @@ class Traffic:
 
     sram_bits: tuple[np.ndarray, np.ndarray, np.ndarray]  # ifmap, filter, ofmap SRAM accesses
     dram_bits: tuple[np.ndarray, np.ndarray, np.ndarray]  # ifmap reads, filter reads, ofmap writes
-    first_fold_bits: np.ndarray  # operand bits the first fold needs before it can start
     scale_pieces: np.ndarray  # (group, tile) pieces per filter: scale fetches and rescales per output
 
 
 def scale_pieces(t, tile, group_size, aligned):
-    """Pieces the reduction dim is cut into by group and tile boundaries (1 when per channel)."""
+    """Pieces the reduction dim T is cut into by tile and group boundaries (1 when per channel).
+
+    Each piece needs its own scale and its own rescale of the partial sum. Aligned
+    groups restart at every tile of ``rows`` elements; unaligned ones run on across
+    tiles, so a group straddling a tile boundary is cut in two.
+    """
     g = np.where(group_size > 0, group_size, t)  # per channel: one group spans the reduction
     full, rem = t // tile, t % tile
     aligned_pieces = full * ceil_div(tile, g) + ceil_div(rem, g)
@@ -57,9 +62,8 @@ def traffic(d: DesignArrays, w: WorkloadArrays) -> Traffic:
     act = np.where(w.act_bits > 0, w.act_bits, d.word_bits)
     wgt = np.where(w.weight_bits > 0, w.weight_bits, d.word_bits)
     out = d.word_bits
-    row_folds, col_folds = folds(df, d.rows, d.cols, w.sr, w.sc, w.t)
-    on_rows, on_cols, streamed = mapped_dims(df, w.sr, w.sc, w.t)
     pieces = scale_pieces(w.t, d.rows, w.group_size, w.aligned)
+    row_folds, col_folds = folds(df, d.rows, d.cols, w.sr, w.sc, w.t, pieces)
     filter_bits = w.filter_words * wgt + w.sc * pieces * w.metadata_bits
 
     active = lambda kb: kb * 1024 * 8 / 2  # noqa: E731 - half of each SRAM is being refilled
@@ -76,14 +80,11 @@ def traffic(d: DesignArrays, w: WorkloadArrays) -> Traffic:
     sram_reads_filter = np.choose(df, (w.sc * w.t * row_folds, w.sc * w.t, w.sc * w.t * col_folds)) * wgt
     sram_reads_filter = sram_reads_filter + w.sc * pieces * w.metadata_bits * np.where(df == WS, 1, row_folds)
     sram = (sram_reads_ifmap + dram[0], sram_reads_filter + dram[1], w.ofmap_words * out * ofmap_passes * 2)
-    first_fold = np.minimum(on_rows, d.rows) * streamed * act + np.minimum(on_cols, d.cols) * streamed * wgt
-    return Traffic(sram_bits=sram, dram_bits=dram, first_fold_bits=np.minimum(first_fold, dram[0] + dram[1]),
-                   scale_pieces=pieces)
+    return Traffic(sram_bits=sram, dram_bits=dram, scale_pieces=pieces)
 
 
 def stall_cycles(d: DesignArrays, moved: Traffic, compute):
     """Cycles lost waiting for DRAM: zero with an ideal memory (infinite bandwidth)."""
     bits_per_cycle = d.bandwidth * d.word_bits
     port_cycles = np.maximum.reduce([bits / bits_per_cycle for bits in moved.dram_bits])
-    exposed_fill = moved.first_fold_bits / (2 * bits_per_cycle)  # ifmap and filter ports fill in parallel
-    return np.ceil(np.maximum(port_cycles - compute, 0) + exposed_fill)
+    return np.ceil(np.maximum(port_cycles - compute, 0))

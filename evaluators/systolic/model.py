@@ -35,8 +35,8 @@ class LayerScores:
 
 
 def simulate(d: DesignArrays, w: WorkloadArrays) -> LayerScores:
-    compute = compute_cycles(d.dataflow, d.rows, d.cols, w.sr, w.sc, w.t)
     moved = traffic(d, w)
+    compute = compute_cycles(d.dataflow, d.rows, d.cols, w.sr, w.sc, w.t, moved.scale_pieces)
     stalls = stall_cycles(d, moved, compute)
     act = np.where(w.act_bits > 0, w.act_bits, d.word_bits)
     wgt = np.where(w.weight_bits > 0, w.weight_bits, d.word_bits)

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.space import Constraint, Param
 
-ARRAY_SIDES = (8, 16, 32, 64, 128, 256)
+ARRAY_SIDES = (8, 16, 24, 32, 48, 64, 96, 128, 256)
 SRAM_KB = (16, 32, 64, 128, 256, 512, 1024)
 MAX_PES = 128 * 128
 MAX_ASPECT = 8
