@@ -1,0 +1,1 @@
+"""Best configs leaving tuneforge: leaderboard records, JSON lines, and vendorable Python modules."""

@@ -1,0 +1,48 @@
+"""The export as the CLI and the REST route both serve it: a target's best configs in one format."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from api.export.module import render_module
+from api.export.records import best_record, to_jsonl
+from core.errors import NotFoundError, UserInputError
+from db.store import JobStore
+from kernels.registry import get_target
+
+FORMATS = {"py": "text/x-python; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+
+@dataclass(frozen=True)
+class Export:
+    text: str
+    media_type: str
+    filename: str
+    provenance: dict[str, int]  # how many exported configs are measured, replayed, modelled
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {p}" for p, n in sorted(self.provenance.items())) or "none tuned yet"
+        return f"{sum(self.provenance.values())} tuned config(s): {counts}"
+
+
+def export_target(store: JobStore, target: str, *, device: str | None = None, fmt: str = "py") -> Export:
+    if fmt not in FORMATS:
+        raise UserInputError(f"unknown export format {fmt!r}; use {' or '.join(FORMATS)}")
+    records = [best_record(r) for r in store.best_configs(target=target, device=device)]
+    provenance = dict(Counter(r["provenance"] for r in records))
+    if fmt == "jsonl":
+        if not records:
+            where = f" on {device}" if device else ""
+            raise NotFoundError(f"no best configs for {target!r}{where} yet: run `tuneforge tune {target}`")
+        return Export(to_jsonl(records), FORMATS[fmt], f"{target}_best.jsonl", provenance)
+    try:
+        kernel = get_target(target)
+    except UserInputError as exc:
+        if not records:
+            raise
+        raise UserInputError(f"{target!r} has no Triton source to export as Python (its device brings it); "
+                             "use format jsonl for its best configs") from exc
+    text = render_module(kernel, records)
+    provenance = dict(Counter(r["provenance"] for r in records if not r["custom_source"]))
+    return Export(text, FORMATS[fmt], f"{target}_tuned.py", provenance)
