@@ -112,9 +112,13 @@ class TritonTarget(Target):
         """Bytes any kernel must move for ``config`` at ``problem`` (the roofline's memory side)."""
         return self.bytes(problem) or 0.0
 
-    def baseline_bytes(self, problem: Problem) -> float:
-        """Bytes the torch baseline moves (differs where the baseline uses another layout)."""
-        return self.bytes(problem) or 0.0
+    def math_dtype(self, problem: Problem) -> str:
+        """The input type of the heaviest arithmetic (decides the roofline's compute peak)."""
+        return "fp32"
+
+    def baseline_of(self, problem: Problem) -> tuple[TritonTarget, Problem]:
+        """What the torch baseline runs: this target's reference, unless another op is the fair comparison."""
+        return self, problem
 
     def dtype_bytes(self, problem: Problem) -> int:
         return DTYPE_BYTES[problem.dtype or "fp32"]

@@ -8,6 +8,7 @@ function inside the current process (what a worker does).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from core.space import Config
@@ -31,7 +32,7 @@ def verify_candidate(target: TritonTarget, problem: Problem, config: Config, *, 
                             timing=timing)
     key = verdict_key(request, source if source is not None else target.impl_source())
     if timing is None and cache is not None and (hit := cache.get(key)) is not None:
-        return hit
+        return dataclasses.replace(hit, cached=True)
     verdict = pool.run(request, timeout_s)
     if cache is not None:
         cache.put(key, Verdict(status=verdict.status, rule=verdict.rule, message=verdict.message,

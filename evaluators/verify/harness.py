@@ -106,6 +106,11 @@ def load_function(request: VerifyRequest) -> tuple[Callable, ModuleType]:
 
 def run_request(request: VerifyRequest) -> Verdict:
     """Verify, then time when asked (cuda only). Never raises for a bad candidate."""
+    if request.device == "cuda":
+        if not torch.cuda.is_available():
+            return Verdict.fail(TrialStatus.CRASHED, "no-gpu", "torch sees no CUDA GPU in the worker process "
+                                "(CPU-only torch build, or CUDA_VISIBLE_DEVICES hides the GPUs)")
+        torch.cuda.set_device(request.timing.gpu_index if request.timing else 0)
     try:
         fn, impl = load_function(request)
     except Exception as exc:  # noqa: BLE001

@@ -82,6 +82,7 @@ class Verdict:
     compile_s: float = 0.0
     verify_s: float = 0.0
     timing: dict[str, Any] | None = None
+    cached: bool = False  # answered from the verdict cache, nothing ran
 
     @property
     def passed(self) -> bool:

@@ -63,4 +63,9 @@ class MatmulTarget(TritonTarget):
             a_bytes=elt, b_bytes=elt, c_bytes=elt)
 
 
-TARGETS = [MatmulTarget()]
+    def math_dtype(self, problem: Problem) -> str:
+        return problem.dtype or "fp32"
+
+
+MATMUL = MatmulTarget()
+TARGETS = [MATMUL]

@@ -8,6 +8,7 @@ from core.errors import UserInputError
 from core.space import Config, Constraint, Param, Space
 from core.types import Problem
 from kernels._triton_common import GemmProfile, TritonTarget, next_pow2, pow2_values
+from kernels.matmul import MATMUL
 
 QUANT_PARAMS = ("bits", "group_size", "pack_dim")
 
@@ -19,9 +20,6 @@ class QuantMatmulTarget(TritonTarget):
     dims = ("M", "N", "K")
     dtypes = ("fp16", "bf16")
     reference_params: ClassVar[tuple[str, ...]] = QUANT_PARAMS
-    # The baseline is torch's fp16 GEMM on the unquantized weight; at decode sizes it streams the
-    # weight at about 80% of HBM bandwidth.
-    vendor_efficiency = 0.8
 
     def default_problem(self) -> Problem:
         return Problem(dims={"M": 16, "N": 8192, "K": 8192}, dtype="fp16")  # a decode-time projection
@@ -62,9 +60,12 @@ class QuantMatmulTarget(TritonTarget):
         weight = K * N * config["bits"] / 8 + (K // config["group_size"]) * N * elt
         return float((M * K + M * N) * elt + weight)
 
-    def baseline_bytes(self, problem: Problem) -> float:
-        M, N, K = (problem.dims[d] for d in self.dims)
-        return float((M * K + K * N + M * N) * self.dtype_bytes(problem))
+    def math_dtype(self, problem: Problem) -> str:
+        return problem.dtype or "fp16"
+
+    def baseline_of(self, problem: Problem) -> tuple[TritonTarget, Problem]:
+        """What weight-only quantization competes with: torch's matmul on the unquantized weight."""
+        return MATMUL, problem
 
     def small_dims(self) -> dict[str, int]:
         return {"M": 20, "N": 72, "K": 256}
