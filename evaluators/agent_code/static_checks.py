@@ -1,0 +1,402 @@
+"""Static checks of agent-written kernel modules, before anything of them runs.
+
+Runtime verification catches wrong answers; it cannot catch a *right* answer computed by
+a library (``torch.softmax`` inside the wrapper), nor code that attacks the harness. So a
+candidate module may only allocate tensors and launch its own ``@triton.jit`` kernels:
+
+- imports: torch, triton, triton.language, math, typing, __future__ (anything else is named
+  by what it would give access to: library compute, processes/files/network, introspection,
+  timers);
+- torch: only allocation (empty/zeros/ones/full and their ``_like`` forms), dtypes and type
+  names; tensor metadata (shape, stride, dtype, ...) outside kernels; no arithmetic, indexing
+  or method calls on tensors outside ``@triton.jit`` functions (tracked by a simple taint of
+  names that hold tensors, across local helper calls);
+- no dynamic access or code (getattr, __import__, eval/exec), no introspection (globals,
+  frames, dunder attributes), no patching of module attributes, no state kept across calls
+  (global/nonlocal, mutating module-level objects, mutable defaults), no tensor subclasses;
+- for fp32 problems, no conversion to a lower precision (fp16/bf16/TF32).
+
+Rules are named so that a rejection says which trick it matched. The first violation in
+source order is the verdict; all are reported.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+ALLOWED_IMPORTS = {"torch", "triton", "triton.language", "math", "typing", "__future__"}
+IMPORT_RULES = {
+    "library-compute": {"numpy", "scipy", "cupy", "jax", "numba", "pandas", "torch.nn", "torch.nn.functional",
+                        "torch.linalg", "torch.fft", "torch.ops", "torch.library", "torch.utils", "torch.special",
+                        "torch.sparse", "torch.backends", "triton.ops", "functools"},
+    "process-file-network": {"os", "sys", "subprocess", "socket", "shutil", "pathlib", "io", "urllib", "http",
+                             "requests", "httpx", "httpx2", "multiprocessing", "threading", "concurrent", "signal",
+                             "ctypes", "cffi", "pickle", "marshal", "tempfile", "asyncio", "select", "mmap",
+                             "glob", "fcntl", "resource", "pty", "ssl", "ftplib", "smtplib", "sqlite3", "shelve"},
+    "introspection": {"inspect", "gc", "traceback", "builtins", "importlib", "types", "dis", "code", "codeop",
+                      "weakref", "atexit", "faulthandler", "linecache", "runpy", "pkgutil", "sysconfig"},
+    "timer-access": {"time", "timeit", "datetime", "torch.cuda", "triton.testing", "torch.profiler"},
+}
+TORCH_ALLOCATION = {"empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full",
+                    "full_like"}
+TORCH_NAMES = {"float32", "float", "float64", "double", "float16", "half", "bfloat16", "int8", "uint8", "int16",
+               "int32", "int64", "long", "int", "bool", "dtype", "device", "Tensor", "Size", "finfo", "iinfo"}
+TORCH_TIMING = {"cuda", "profiler", "autograd", "_C", "backends"}
+TRITON_ALLOWED = {"jit", "autotune", "heuristics", "Config", "cdiv", "next_power_of_2", "language", "constexpr"}
+TENSOR_METADATA = {"shape", "stride", "dtype", "device", "numel", "ndim", "dim", "size", "is_contiguous",
+                   "element_size", "is_cuda"}
+LOWER_PRECISION = {"float16", "half", "bfloat16", "float8e4nv", "float8e5", "float8_e4m3fn", "float8_e5m2"}
+LOWER_PRECISION_METHODS = {"half", "bfloat16"}
+BUILTIN_RULES = {
+    "dynamic-access": {"getattr", "setattr", "delattr", "__import__", "hasattr"},
+    "dynamic-code": {"eval", "exec", "compile"},
+    "introspection": {"globals", "locals", "vars", "dir", "id", "type", "object", "super", "memoryview",
+                      "__builtins__", "__loader__", "__spec__", "__file__", "classmethod", "staticmethod",
+                      "property"},
+    "process-file-network": {"open", "input", "breakpoint", "exit", "quit", "help"},
+}
+FRAME_ATTRIBUTES = {"f_back", "f_globals", "f_locals", "f_code", "f_builtins", "gi_frame", "cr_frame", "ag_frame",
+                    "tb_frame", "tb_next", "co_code", "co_consts", "func_globals", "gi_code"}
+MUTATING_METHODS = {"append", "extend", "update", "setdefault", "pop", "popitem", "clear", "insert", "add",
+                    "discard", "remove", "__setitem__"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: [{self.rule}] {self.message}"
+
+
+def check_source(source: str, *, function: str, dtype: str | None = None) -> list[Violation]:
+    """Every rule ``source`` breaks, in source order (empty: it may run)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return [Violation("syntax", exc.lineno or 0, f"the module does not parse: {exc.msg}")]
+    checker = _Checker(tree, function=function, fp32=(dtype or "fp32") == "fp32")
+    checker.run()
+    return sorted(checker.found, key=lambda v: v.line)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_jit(fn: ast.FunctionDef) -> bool:
+    for deco in fn.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if (_dotted(target) or "").split(".")[-1] in {"jit", "autotune", "heuristics"}:
+            return True
+    return False
+
+
+class _Checker:
+    def __init__(self, tree: ast.Module, *, function: str, fp32: bool) -> None:
+        self.tree = tree
+        self.function = function
+        self.fp32 = fp32
+        self.found: list[Violation] = []
+        self.modules: dict[str, str] = {}  # local name -> module it is bound to ("torch", "triton.language")
+        self.functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.jit_bodies = {id(n) for n in self.functions.values() if _is_jit(n)}
+
+    def flag(self, rule: str, node: ast.AST, message: str) -> None:
+        self.found.append(Violation(rule, getattr(node, "lineno", 0), message))
+
+    def run(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import(node)
+        self._structure()
+        for node in ast.walk(self.tree):
+            self._node(node)
+        self._module_aliases()
+        self._kernels_call_only_kernels()
+        self._taint()
+
+    # -- what the module is made of -------------------------------------------------------------
+    def _structure(self) -> None:
+        if self.function not in self.functions:
+            self.flag("missing-function", self.tree, f"the module must define a function named {self.function!r}")
+        if not self.jit_bodies:
+            self.flag("no-triton-kernel", self.tree, "the module defines no @triton.jit kernel")
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if self._module_allowed(alias.name, node):
+                    self.modules[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0])
+            return
+        module = node.module or ""
+        if node.level or not self._module_allowed(module, node):
+            if node.level:
+                self.flag("forbidden-import", node, "relative imports are not allowed")
+            return
+        for alias in node.names:
+            full = f"{module}.{alias.name}"
+            if full in ALLOWED_IMPORTS:
+                self.modules[alias.asname or alias.name] = full
+            elif module == "torch":
+                self._torch_attribute(alias.name, node)
+            elif module == "triton" and alias.name not in TRITON_ALLOWED:
+                self.flag("forbidden-import", node, f"from triton import {alias.name} is not allowed")
+
+    def _module_allowed(self, name: str, node: ast.AST) -> bool:
+        if name in ALLOWED_IMPORTS:
+            return True
+        for rule, modules in IMPORT_RULES.items():
+            if any(name == m or name.startswith(m + ".") for m in modules):
+                self.flag(rule, node, f"import of {name!r} is not allowed in kernel code")
+                return False
+        self.flag("forbidden-import", node, f"import of {name!r} is not allowed; kernel code may import only "
+                                            f"{', '.join(sorted(ALLOWED_IMPORTS))}")
+        return False
+
+    def _torch_attribute(self, attr: str, node: ast.AST) -> None:
+        if attr in TORCH_ALLOCATION or attr in TORCH_NAMES:
+            return
+        if attr in TORCH_TIMING:
+            self.flag("timer-access", node, f"torch.{attr} is not available to kernel code")
+        else:
+            self.flag("library-compute", node, f"torch.{attr} computes with a library: only allocation "
+                                               f"({', '.join(sorted(TORCH_ALLOCATION))}) is allowed")
+
+    def _module_aliases(self) -> None:
+        """Modules may only be used as ``module.name``: an alias (``T = torch``) would escape every rule."""
+        bases = {id(n.value) for n in ast.walk(self.tree) if isinstance(n, ast.Attribute)}
+        for node in ast.walk(self.tree):
+            if (isinstance(node, ast.Name) and node.id in self.modules and isinstance(node.ctx, ast.Load)
+                    and id(node) not in bases):
+                self.flag("dynamic-access", node, f"module {node.id!r} may only be used as {node.id}.NAME")
+
+    def _kernels_call_only_kernels(self) -> None:
+        # The interpreter would run a host function called from a kernel as plain Python; a GPU would not.
+        for fn in self.functions.values():
+            if id(fn) not in self.jit_bodies:
+                continue
+            for node in ast.walk(fn):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in self.functions and id(self.functions[node.func.id]) not in self.jit_bodies):
+                    self.flag("kernel-calls-host", node, f"kernel {fn.name} calls host function {node.func.id}")
+
+    # -- one node at a time ---------------------------------------------------------------------
+    def _node(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            self._name(node)
+        elif isinstance(node, ast.Attribute):
+            self._attribute(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.flag("module-state", node, "global/nonlocal state would carry results across calls")
+        elif isinstance(node, ast.ClassDef):
+            bases = " ".join(_dotted(b) or "" for b in node.bases)
+            if "torch" in bases or "Tensor" in bases:
+                self.flag("lazy-tensor", node, f"class {node.name} subclasses a tensor type")
+            else:
+                self.flag("class-definition", node, "kernel modules define functions, not classes")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            self._defaults(node)
+            if not isinstance(node, ast.Lambda):
+                self._mutation_of_outer_state(node)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            self._attribute_store(node)
+        elif isinstance(node, ast.Call):
+            self._precision(node)
+
+    def _name(self, node: ast.Name) -> None:
+        for rule, names in BUILTIN_RULES.items():
+            if node.id in names:
+                self.flag(rule, node, f"{node.id} is not allowed in kernel code")
+
+    def _attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        if attr.startswith("__") and attr.endswith("__") or attr in FRAME_ATTRIBUTES:
+            self.flag("introspection", node, f"access to .{attr} is not allowed")
+            return
+        dotted = _dotted(node)
+        if dotted is None or not isinstance(node.value, ast.Name):
+            return
+        module = self.modules.get(node.value.id)
+        if module == "torch":
+            self._torch_attribute(attr, node)
+        elif module == "triton" and attr not in TRITON_ALLOWED:
+            rule = "timer-access" if attr == "testing" else "forbidden-import"
+            self.flag(rule, node, f"triton.{attr} is not available to kernel code")
+
+    def _defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if isinstance(default, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Call)):
+                self.flag("module-state", default, "a mutable default argument would carry state across calls")
+
+    def _mutation_of_outer_state(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        local = {a.arg for a in [*fn.args.args, *fn.args.kwonlyargs, *fn.args.posonlyargs]}
+        local |= {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for node in ast.walk(fn):
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    root = _root_name(target)
+                    if isinstance(target, ast.Subscript) and root and root not in local:
+                        self.flag("module-state", node, f"{root}[...] is state outside the function")
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in MUTATING_METHODS):
+                root = _root_name(node.func.value)
+                if root and root not in local and root not in self.modules:
+                    self.flag("module-state", node, f"{root}.{node.func.attr}(...) changes state outside the "
+                                                    "function")
+
+    def _attribute_store(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete) -> None:
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute) and isinstance(part.ctx, (ast.Store, ast.Del)):
+                    root = _root_name(part)
+                    rule = "attribute-patch" if root in self.modules else "module-state"
+                    self.flag(rule, node, f"assigning {_dotted(part) or 'an attribute'} changes shared objects")
+
+    def _precision(self, node: ast.Call) -> None:
+        if not self.fp32:
+            return
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in LOWER_PRECISION_METHODS and not node.args:
+            self.flag("precision-downgrade", node, f".{func.attr}() lowers the precision of an fp32 problem")
+            return
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(arg, ast.Attribute) and arg.attr in LOWER_PRECISION:
+                self.flag("precision-downgrade", node, f"{_dotted(arg)} lowers the precision of an fp32 problem")
+        if (_dotted(func) or "").endswith(".dot") and not any(
+                kw.arg == "input_precision" and isinstance(kw.value, ast.Constant) and kw.value.value == "ieee"
+                for kw in node.keywords):
+            self.flag("precision-downgrade", node, "tl.dot on fp32 problems must pass input_precision=\"ieee\" "
+                                                   "(the default is TF32 on GPUs)")
+        for kw in node.keywords:
+            value = kw.value
+            if (kw.arg == "input_precision" and isinstance(value, ast.Constant) and "tf32" in str(value.value)) or (
+                    kw.arg == "allow_tf32" and not (isinstance(value, ast.Constant) and value.value is False)):
+                self.flag("precision-downgrade", node, "TF32 dot products miss fp32 tolerances")
+
+    # -- compute on tensors outside kernels -----------------------------------------------------
+    def _taint(self) -> None:
+        """Names that hold tensors in host code, starting at the target function's parameters and
+        followed into local helpers; any computation on them outside a kernel is library compute."""
+        tainted: dict[str, set[str]] = {}
+        entry = self.functions.get(self.function)
+        if entry is None or id(entry) in self.jit_bodies:
+            return
+        queue = [(entry.name, {a.arg for a in [*entry.args.posonlyargs, *entry.args.args]} | {"out"})]
+        while queue:
+            name, params = queue.pop()
+            new = params - tainted.get(name, set())
+            if not new and name in tainted:
+                continue
+            tainted[name] = tainted.get(name, set()) | params
+            queue += _TensorFlow(self, self.functions[name], tainted[name]).run()
+
+
+class _TensorFlow:
+    """One host function: which names hold tensors, and what is done with them."""
+
+    def __init__(self, checker: _Checker, fn: ast.FunctionDef, tensors: set[str]) -> None:
+        self.checker = checker
+        self.fn = fn
+        self.tensors = set(tensors)
+        self.calls: list[tuple[str, set[str]]] = []
+
+    def run(self) -> list[tuple[str, set[str]]]:
+        self._propagate()
+        for stmt in self.fn.body:
+            for node in ast.walk(stmt):
+                self._use(node)
+        return self.calls
+
+    def holds_tensor(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.tensors
+        if isinstance(node, ast.IfExp):
+            return self.holds_tensor(node.body) or self.holds_tensor(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return any(self.holds_tensor(v) for v in node.values)
+        if isinstance(node, ast.Call):
+            dotted = _dotted(node.func) or ""
+            return dotted.split(".")[0] in self.checker.modules and dotted.split(".")[-1] in TORCH_ALLOCATION
+        return False
+
+    def _propagate(self) -> None:
+        """Names assigned a tensor anywhere in the function hold tensors (order-insensitive, to a fixpoint)."""
+        assigns = [n for n in ast.walk(self.fn) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr))
+                   and n.value is not None]
+        while True:
+            before = len(self.tensors)
+            for node in assigns:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    pairs = (zip(target.elts, node.value.elts)
+                             if isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List))
+                             else [(target, node.value)])
+                    self.tensors |= {t.id for t, v in pairs if isinstance(t, ast.Name) and self.holds_tensor(v)}
+            if len(self.tensors) == before:
+                return
+
+    def _use(self, node: ast.AST) -> None:
+        flag = self.checker.flag
+        if isinstance(node, ast.BinOp) and (self.holds_tensor(node.left) or self.holds_tensor(node.right)):
+            flag("library-compute", node, "arithmetic on tensors outside a Triton kernel runs torch operators")
+        elif isinstance(node, ast.UnaryOp) and self.holds_tensor(node.operand):
+            flag("library-compute", node, "arithmetic on tensors outside a Triton kernel runs torch operators")
+        elif isinstance(node, ast.AugAssign) and (self.holds_tensor(node.target) or self.holds_tensor(node.value)):
+            flag("library-compute", node, "in-place arithmetic on tensors outside a Triton kernel")
+        elif isinstance(node, ast.Compare) and not all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops) and (
+                any(self.holds_tensor(x) for x in [node.left, *node.comparators])):
+            flag("library-compute", node, "comparing tensors outside a Triton kernel runs torch operators")
+        elif isinstance(node, ast.Subscript) and self.holds_tensor(node.value):
+            flag("library-compute", node, "indexing tensors outside a Triton kernel runs torch operators")
+        elif isinstance(node, (ast.For, ast.comprehension)) and self.holds_tensor(node.iter):
+            flag("library-compute", node, "iterating over a tensor outside a Triton kernel")
+        elif isinstance(node, ast.Attribute) and self.holds_tensor(node.value) and node.attr not in TENSOR_METADATA:
+            flag("library-compute", node, f"tensor method .{node.attr} computes with torch; outside kernels only "
+                                          f"metadata ({', '.join(sorted(TENSOR_METADATA))}) may be read")
+        elif isinstance(node, ast.Call):
+            self._call(node)
+
+    def _call(self, node: ast.Call) -> None:
+        args = [*node.args, *(k.value for k in node.keywords)]
+        tensor_args = [a for a in args if self.holds_tensor(a)]
+        if not tensor_args:
+            return
+        func = node.func
+        if isinstance(func, ast.Subscript):  # kernel[grid](...) launches
+            return
+        if isinstance(func, ast.Name):
+            if func.id in self.checker.functions:
+                callee = self.checker.functions[func.id]
+                if id(callee) not in self.checker.jit_bodies:
+                    params = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
+                    passed = {params[i] for i, a in enumerate(node.args) if i < len(params) and self.holds_tensor(a)}
+                    passed |= {k.arg for k in node.keywords if k.arg and self.holds_tensor(k.value)}
+                    self.calls.append((func.id, passed))
+                return
+            if func.id in {"len", "isinstance"}:
+                return
+        if self.holds_tensor(node):  # torch.empty_like(x) and friends
+            return
+        flag = self.checker.flag
+        flag("library-compute", node, f"{_dotted(func) or 'a call'}(...) receives a tensor outside a Triton kernel")
