@@ -33,7 +33,8 @@ class TritonCpuDevice(TritonDevice):
             raise UserInputError(
                 f"{target.name} at {problem.key()} is too big for the cpu device (Triton's interpreter runs "
                 f"about a million times slower than a GPU): use a shape of at most {MAX_FLOPS:.2g} FLOPs and "
-                f"{MAX_BYTES // 2**20} MiB, e.g. --shape {','.join(f'{k}={v}' for k, v in target.small_dims().items())}, "
+                f"{MAX_BYTES // 2**20} MiB, e.g. --shape "
+                f"{','.join(f'{k}={v}' for k, v in target.small_dims().items())}, "
                 "or --device sim:h100 for modelled timings")
 
     def evaluate(self, target: TritonTarget, problem: Problem, candidate: Candidate) -> TrialResult:

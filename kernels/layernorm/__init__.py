@@ -44,7 +44,8 @@ class LayerNormTarget(TritonTarget):
         # The statistics pass and the normalising pass both read the row; weight and bias are
         # read by every row but stay in L2 after the first.
         return StreamProfile(ctas=rows, num_warps=config["num_warps"], num_stages=config["num_stages"],
-                             block=config["BLOCK_N"], elem_bytes=self.dtype_bytes(problem), live_per_elem=3, read_bytes=rows * row_bytes + 2 * row_bytes,
+                             block=config["BLOCK_N"], elem_bytes=self.dtype_bytes(problem), live_per_elem=3,
+                             read_bytes=rows * row_bytes + 2 * row_bytes,
                              reread_bytes=rows * row_bytes, write_bytes=rows * row_bytes,
                              cta_footprint_bytes=row_bytes, flops=self.flops(problem))
 

@@ -27,7 +27,8 @@ class QuantMatmulTarget(TritonTarget):
     def check_problem(self, problem: Problem) -> None:
         self.check_even(problem, "N", "K")
         if problem.dims["K"] % 32:
-            raise UserInputError(f"quant_matmul needs K divisible by 32 (the smallest group); change K={problem.dims['K']}")
+            raise UserInputError("quant_matmul needs K divisible by 32 (the smallest group); "
+                                 f"change K={problem.dims['K']}")
 
     def space(self, problem: Problem) -> Space:
         M, N, K = (problem.dims[d] for d in self.dims)

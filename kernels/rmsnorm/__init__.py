@@ -49,7 +49,8 @@ class RMSNormTarget(TritonTarget):
         total = self._elements(problem) * self.dtype_bytes(problem)
         one_pass = d["C"] <= config["BLOCK_C"]
         return StreamProfile(ctas=d["B"] * cdiv(d["H"] * d["W"], config["BLOCK_S"]), num_warps=config["num_warps"],
-                             num_stages=config["num_stages"], block=config["BLOCK_C"] * config["BLOCK_S"], elem_bytes=self.dtype_bytes(problem),
+                             num_stages=config["num_stages"], block=config["BLOCK_C"] * config["BLOCK_S"],
+                             elem_bytes=self.dtype_bytes(problem),
                              live_per_elem=2, read_bytes=total, reread_bytes=0.0 if one_pass else total,
                              write_bytes=total,
                              cta_footprint_bytes=d["C"] * config["BLOCK_S"] * self.dtype_bytes(problem),

@@ -42,7 +42,8 @@ class SoftmaxTarget(TritonTarget):
         row_bytes = N * self.dtype_bytes(problem)
         one_pass = N <= config["BLOCK_N"]
         return StreamProfile(ctas=rows, num_warps=config["num_warps"], num_stages=config["num_stages"],
-                             block=config["BLOCK_N"], elem_bytes=self.dtype_bytes(problem), live_per_elem=2 if one_pass else 3,
+                             block=config["BLOCK_N"], elem_bytes=self.dtype_bytes(problem),
+                             live_per_elem=2 if one_pass else 3,
                              read_bytes=rows * row_bytes, reread_bytes=0.0 if one_pass else rows * row_bytes,
                              write_bytes=rows * row_bytes, cta_footprint_bytes=row_bytes,
                              flops=self.flops(problem))
