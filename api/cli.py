@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import platform
 from typing import Any, Optional
 
 import typer
@@ -207,7 +209,9 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
 
     ensure_schema(settings.database_url)
     connect_worker_signals(settings, queues)
-    app_for(settings).worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(queues)}",
+    # A node name of its own per process: several workers on one host stay distinct.
+    node = f"{'+'.join(device)}-{os.getpid()}@{platform.node()}"
+    app_for(settings).worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(queues)}", f"--hostname={node}",
                                    f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip",
                                    "--without-mingle"])
 
@@ -231,7 +235,11 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
     if not wait:
         return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
     with _progress(trials, disable=as_json) as (progress, task):
-        job = follow_job(url, job_id, on_trial=lambda t: progress.update(task, completed=t["number"] + 1))
+        def on_progress(state: dict) -> None:
+            best = state["best_value"]
+            progress.update(task, completed=state["n_trials"], best="-" if best is None else f"{best:.6g}")
+
+        job = follow_job(url, job_id, on_progress=on_progress)
     _report_job(job, as_json)
 
 

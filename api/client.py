@@ -22,15 +22,15 @@ def post_job(url: str, request: dict[str, Any]) -> str:
     return response.json()["id"]
 
 
-def follow_job(url: str, job_id: str, on_trial: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def follow_job(url: str, job_id: str, on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Follow the job's server-sent events until it ends; returns the finished job."""
     with httpx.stream("GET", f"{url}/api/v1/jobs/{job_id}/events", timeout=None) as response:
         event = None
         for line in response.iter_lines():
             if line.startswith("event: "):
                 event = line.removeprefix("event: ")
-            elif line.startswith("data: ") and event == "trial":
-                on_trial(json.loads(line.removeprefix("data: ")))
+            elif line.startswith("data: ") and event == "progress":
+                on_progress(json.loads(line.removeprefix("data: ")))
             elif line.startswith("data: ") and event == "end":
                 break
     return httpx.get(f"{url}/api/v1/jobs/{job_id}", timeout=30).json()

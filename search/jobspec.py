@@ -36,16 +36,16 @@ def build_job_spec(settings: Settings, *, target: str | None, device: str, strat
                    parallelism: int = 1, seed: int = 0, options: dict[str, Any] | None = None) -> JobSpec:
     """Validate a request; raises UserInputError naming what to change."""
     if trials < 1:
-        raise UserInputError(f"--trials must be at least 1, got {trials}")
+        raise UserInputError(f"trials (--trials) must be at least 1, got {trials}")
     if trials > settings.max_trials:
-        raise UserInputError(f"--trials {trials} exceeds this server's limit of {settings.max_trials} "
+        raise UserInputError(f"trials (--trials) {trials} exceeds this server's limit of {settings.max_trials} "
                              "(TUNEFORGE_MAX_TRIALS)")
     if seconds is not None and not 0 < seconds <= settings.max_seconds:
-        raise UserInputError(f"--seconds must be in (0, {settings.max_seconds:g}], got {seconds:g}")
+        raise UserInputError(f"seconds (--seconds) must be in (0, {settings.max_seconds:g}], got {seconds:g}")
     if not 1 <= parallelism <= 1024:
-        raise UserInputError(f"--parallel must be between 1 and 1024, got {parallelism}")
+        raise UserInputError(f"parallelism (--parallel) must be between 1 and 1024, got {parallelism}")
     if seed < 0:
-        raise UserInputError(f"--seed must be a non-negative integer, got {seed}")
+        raise UserInputError(f"seed (--seed) must be a non-negative integer, got {seed}")
     dev = resolve_device(device, settings)
     tgt = resolve_target(target, dev)
     dims = parse_shape(shape) if isinstance(shape, str) or shape is None else dict(shape)

@@ -21,7 +21,11 @@ def make_celery(settings: Settings) -> Celery:
         raise RuntimeError("distributed mode needs TUNEFORGE_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
     app = Celery("tuneforge", broker=settings.broker_url,
                  backend=settings.result_backend or settings.broker_url, include=["worker.tasks"])
-    transport = {"visibility_timeout": settings.visibility_timeout_s}
+    # kombu sweeps for a dead worker's unacknowledged tasks every interval x throttle seconds
+    # (100 s by default); sweep often enough that redelivery follows the visibility timeout.
+    transport = {"visibility_timeout": settings.visibility_timeout_s,
+                 "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_s // 3)),
+                 "unacked_restore_throttle": 1}
     app.conf.update(
         task_acks_late=True,  # a task is acknowledged after it ran, so a dead worker's task comes back
         task_reject_on_worker_lost=True,

@@ -53,16 +53,21 @@ def cancel_job(job_id: str, store: JobStore = Depends(store_of)) -> dict[str, An
 
 @router.get("/{job_id}/events")
 async def job_events(job_id: str, store: JobStore = Depends(store_of)) -> StreamingResponse:
-    """Server-sent events: one ``trial`` event per stored trial, ``status`` on every change, then ``end``."""
+    """Server-sent events: ``trial`` per stored trial, ``progress`` after new trials, ``status`` on every
+    change, then ``end``."""
     store.get_job(job_id)
 
     async def stream() -> AsyncIterator[str]:
         last_number, last_status = -1, None
         while True:
             job = await asyncio.to_thread(store.get_job, job_id)
-            for trial in await asyncio.to_thread(store.trials, job_id, after=last_number):
+            new_trials = await asyncio.to_thread(store.trials, job_id, after=last_number)
+            for trial in new_trials:
                 last_number = trial["number"]
                 yield _event("trial", trial)
+            if new_trials:
+                yield _event("progress", {"n_trials": last_number + 1, "budget_trials": job["budget_trials"],
+                                          "best_value": job["best_value"]})
             if job["status"] != last_status:
                 last_status = job["status"]
                 yield _event("status", {k: job[k] for k in ("id", "status", "n_trials", "budget_trials",

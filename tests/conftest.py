@@ -1,0 +1,64 @@
+"""Fixtures shared by every test package: settings on a fresh SQLite file, and the real
+PostgreSQL and Redis services for the distributed path."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.settings import REPO_ROOT, Settings
+
+SPACES_DIR = REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
+PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'tuneforge.db'}", broker_url=None,
+                    spaces_dir=SPACES_DIR, embedded_workers=2)
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not _port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
+    from sqlalchemy import create_engine, text
+
+    name = f"tuneforge_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    from db.session import _engines
+
+    for url in [u for u in _engines if u.endswith(name)]:
+        _engines.pop(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database number of its own, emptied before and after."""
+    if not _port_open(REDIS_HOST, REDIS_PORT):
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    import redis
+
+    index = 1 + uuid.uuid4().int % 15
+    client = redis.Redis(REDIS_HOST, REDIS_PORT, db=index)
+    client.flushdb()
+    yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
+    client.flushdb()
