@@ -1,0 +1,1 @@
+"""The web dashboard: server-rendered pages (Jinja2) with a small script layer of our own (SVG plots, SSE)."""

@@ -1,0 +1,112 @@
+"""What a job page plots besides the raw trials: parameter importance (Optuna's fANOVA), the
+axes of a parallel-coordinates plot, and the Pareto front of a multi-objective job."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from api.deps import store_of
+from core.types import Objective
+from db.store import JobStore
+from search.results import pareto_front
+
+router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+MIN_TRIALS_FOR_IMPORTANCE = 5
+_CACHE_SIZE = 64
+# (job id, trials seen) -> analysis: a finished job is analysed once, a running one once per new trial count.
+_cache: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+
+
+@router.get("/jobs/{job_id}/analysis")
+def job_analysis(job_id: str, store: JobStore = Depends(store_of)) -> dict[str, Any]:
+    job = store.get_job(job_id)
+    key = (job_id, job["n_trials"])
+    if key not in _cache:
+        _cache[key] = analyse(job, store.trials(job_id))
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return _cache[key]
+
+
+def analyse(job: dict[str, Any], trials: list[dict[str, Any]]) -> dict[str, Any]:
+    objectives = [Objective(**o) for o in job["objectives"]]
+    scored = [t for t in trials if t["values"] and t["feasible"] and all(math.isfinite(v) for v in t["values"])]
+    result: dict[str, Any] = {
+        "objectives": [{"metric": o.metric, "direction": o.direction} for o in objectives],
+        "provenance": sorted({t["provenance"] for t in trials}),
+        "importance": importance(scored, objectives[0]),
+        "parallel": parallel_axes(scored),
+    }
+    if len(objectives) > 1:
+        front = pareto_front(scored, objectives)
+        result["pareto"] = {"points": [{"number": t["number"], "values": t["values"]} for t in scored],
+                            "front": [t["number"] for t in front]}
+    return result
+
+
+def importance(trials: list[dict[str, Any]], objective: Objective) -> dict[str, Any]:
+    """fANOVA importance of each varied parameter for the first objective, summing to 1."""
+    out: dict[str, Any] = {"metric": objective.metric, "evaluator": "fANOVA (Optuna)", "params": []}
+    distributions = _distributions(trials)
+    if len(trials) < MIN_TRIALS_FOR_IMPORTANCE or not distributions:
+        out["note"] = (f"needs at least {MIN_TRIALS_FOR_IMPORTANCE} successful trials that vary a parameter "
+                       f"(has {len(trials)})")
+        return out
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction=objective.direction)
+    for t in trials:
+        params = {name: _encode(t["params"][name], dist) for name, dist in distributions.items()}
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=t["values"][0]))
+    scores = optuna.importance.get_param_importances(
+        study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+    out["params"] = [{"name": name, "importance": float(score)} for name, score in scores.items()]
+    return out
+
+
+def _distributions(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """Optuna distributions spanning the values the trials took; parameters held constant are left out."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    seen: dict[str, set] = {}
+    for t in trials:
+        for name, value in t["params"].items():
+            seen.setdefault(name, set()).add(value)
+    distributions = {}
+    for name, values in seen.items():
+        if len(values) < 2 or not all(name in t["params"] for t in trials):
+            continue
+        if all(_is_number(v) for v in values):
+            lo, hi = min(values), max(values)
+            both_int = all(isinstance(v, int) for v in values)
+            distributions[name] = IntDistribution(lo, hi) if both_int else FloatDistribution(lo, hi)
+        else:
+            distributions[name] = CategoricalDistribution(sorted(str(v) for v in values))
+    return distributions
+
+
+def _encode(value: Any, distribution: Any) -> Any:
+    return str(value) if hasattr(distribution, "choices") else value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parallel_axes(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """One axis per parameter (its values in order), and each trial's params with its first objective."""
+    axes: dict[str, set] = {}
+    for t in trials:
+        for name, value in t["params"].items():
+            axes.setdefault(name, set()).add(value)
+    return {
+        "axes": [{"name": name, "numeric": all(_is_number(v) for v in values),
+                  "values": sorted(values, key=lambda v: (not _is_number(v), v if _is_number(v) else str(v)))}
+                 for name, values in axes.items()],
+        "rows": [{"number": t["number"], "params": t["params"], "value": t["values"][0]} for t in trials],
+    }

@@ -1,0 +1,94 @@
+"""The dashboard's HTML pages: leaderboard, jobs (with the submit form), one job, targets, one target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.dashboard import formatting
+from api.deps import settings_of, store_of
+from api.export.module import exportable
+from api.export.records import best_record
+from core.errors import NotFoundError, UserInputError
+from core.settings import Settings
+from db.store import JobStore
+from kernels._base import Target
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+formatting.register(templates.env)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/dashboard")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def leaderboard(request: Request, family: str | None = None, target: str | None = None, device: str | None = None,
+                provenance: str | None = None, store: JobStore = Depends(store_of)) -> HTMLResponse:
+    every = [best_record(r) for r in store.best_configs()]
+    chosen = {"family": family, "target": target, "device": device, "provenance": provenance}
+    rows = [r for r in every if all(not v or r[k] == v for k, v in chosen.items())]
+    options = {k: sorted({r[k] for r in every}) for k in chosen}
+    return templates.TemplateResponse(request, "leaderboard.html",
+                                      {"rows": rows, "total": len(every), "options": options, "chosen": chosen})
+
+
+@router.get("/dashboard/jobs", response_class=HTMLResponse)
+def jobs(request: Request, status: str | None = None, store: JobStore = Depends(store_of),
+         settings: Settings = Depends(settings_of)) -> HTMLResponse:
+    from evaluators.registry import known_specs
+    from kernels.registry import all_targets
+    from search.strategies import all_strategies
+
+    return templates.TemplateResponse(request, "jobs.html", {
+        "jobs": store.list_jobs(status=status, limit=200), "status": status,
+        "targets": list(all_targets().values()), "devices": known_specs(settings),
+        "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
+
+
+@router.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
+def job(request: Request, job_id: str, store: JobStore = Depends(store_of)) -> HTMLResponse:
+    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id)})
+
+
+@router.get("/dashboard/targets", response_class=HTMLResponse)
+def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLResponse:
+    from kernels.registry import all_targets
+
+    counts: dict[str, int] = {}
+    for row in store.best_configs():
+        counts[row["target"]] = counts.get(row["target"], 0) + 1
+    return templates.TemplateResponse(request, "targets.html",
+                                      {"targets": list(all_targets().values()), "counts": counts})
+
+
+@router.get("/dashboard/targets/{name}", response_class=HTMLResponse)
+def target(request: Request, name: str, store: JobStore = Depends(store_of),
+           settings: Settings = Depends(settings_of)) -> HTMLResponse:
+    rows = [best_record(r) for r in store.best_configs(target=name)]
+    found = _find_target(name, rows, settings)
+    devices = sorted({r["device"] for r in rows})
+    return templates.TemplateResponse(request, "target.html", {
+        "name": name, "card": found.describe(), "rows": rows, "devices": devices,
+        "exportable": exportable(found)})
+
+
+def _find_target(name: str, rows: list[dict[str, Any]], settings: Settings) -> Target:
+    """A registered target, or the one a replay device brings (its best configs name the device)."""
+    from evaluators.registry import resolve_device
+    from kernels.registry import get_target
+
+    try:
+        return get_target(name)
+    except UserInputError:
+        for row in rows:
+            own = resolve_device(row["device"], settings).own_target()
+            if own is not None and own.name == name:
+                return own
+    raise NotFoundError(f"no target {name!r}; the targets page lists them")

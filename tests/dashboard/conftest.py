@@ -1,0 +1,103 @@
+"""A real server (uvicorn in a thread, embedded runner, temp SQLite) with seeded results, and a real
+headless Chromium driven by Playwright. Browser tests skip, saying why, when either is missing."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from api.submit import submit_job
+from core.settings import Settings
+from db.session import ensure_schema
+from tests.conftest import SPACES_DIR
+from tests.export.seeding import seed_best
+from worker.jobs import run_job_embedded
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+GEMM = "replay:gemm_RTX_3090"
+MATMUL_CONFIG = dict(variant="grouped", BLOCK_M=128, BLOCK_N=256, BLOCK_K=64, GROUP_M=8, SPLIT_K=1, num_warps=8,
+                     num_stages=3)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> dict:
+    """Finished jobs from real tuning runs (replayed GEMM, modelled systolic array with two objectives)
+    and a modelled matmul best config with a torch baseline and a roofline share."""
+    db = tmp_path_factory.mktemp("dashboard") / "tuneforge.db"
+    settings = Settings(database_url=f"sqlite:///{db}", broker_url=None, spaces_dir=SPACES_DIR, embedded_workers=1)
+    ensure_schema(settings.database_url)
+    gemm = submit_job(settings, {"target": None, "device": GEMM, "trials": 30, "strategy": "tpe", "seed": 1})
+    run_job_embedded(gemm, settings)
+    accel = submit_job(settings, {"target": "accel", "device": "sim:systolic", "trials": 40, "strategy": "nsga2",
+                                  "objectives": ["latency_ms", "area_mm2"], "seed": 0})
+    run_job_embedded(accel, settings)
+    matmul = seed_best(settings, target="matmul", dims={"M": 4096, "N": 4096, "K": 4096}, dtype="fp16",
+                       device="sim:h100", device_name="NVIDIA H100 SXM (modelled)", params=MATMUL_CONFIG,
+                       time_ms=0.2, provenance="modelled", baseline_ms=0.25, extra_metrics={"roofline_fraction": 0.7})
+    return {"settings": settings, "gemm": gemm, "accel": accel, "matmul": matmul}
+
+
+@pytest.fixture(scope="session")
+def server(seeded) -> str:
+    import uvicorn
+
+    port = _free_port()
+    app = create_app(seeded["settings"], run_jobs=True)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, name="dashboard-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
