@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -14,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.export.module import exportable, render_module
 from db.session import ensure_schema
+from kernels.registry import all_targets
 from tests.export.seeding import seed_best
 
 SMALL = dict(variant="splitk", BLOCK_M=32, BLOCK_N=16, BLOCK_K=16, GROUP_M=1, SPLIT_K=2, num_warps=4, num_stages=2)
@@ -134,3 +137,18 @@ def test_replay_target_exports_jsonl_only(settings):
     result = _pull(settings, "Xgemm")
     assert result.returncode == 2 and "use format jsonl" in result.stderr
     assert json.loads(_pull(settings, "Xgemm", "--format", "jsonl").stdout)["provenance"] == "replayed"
+
+
+@pytest.mark.parametrize("name", [n for n, t in all_targets().items() if exportable(t)])
+def test_every_triton_target_exports_a_module_with_its_launch_signature(name):
+    target = all_targets()[name]
+    tree = ast.parse(render_module(target, []))
+    launch = next(n for n in ast.parse(target.impl_source()).body
+                  if isinstance(n, ast.FunctionDef) and n.name == target.function_name)
+    wrapper = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == target.function_name][-1]
+    assert [a.arg for a in wrapper.args.args] == [a.arg for a in launch.args.args]
+    assert wrapper.args.kwarg.arg == "config"
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names} | {n.module.split(".")[0] for n in ast.walk(tree)
+                                     if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported - sys.stdlib_module_names <= {"torch", "triton"}
