@@ -30,6 +30,8 @@ def summarize(job: dict[str, Any], trials: list[dict[str, Any]]) -> dict[str, An
     best = front[0] if front else None
     summary: dict[str, Any] = {
         "n_trials": len(trials),
+        # Devices that only check correctness (the Triton interpreter) pass configs without timing them.
+        "verified_only": sum(t["status"] == "ok" and t["provenance"] == "verified-only" for t in trials),
         "statuses": statuses,
         "objectives": [o.metric for o in objectives],
         "best": None if best is None else {

@@ -1,0 +1,83 @@
+"""Running many searches (spaces x methods x seeds x parallelisms) across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluators.devices.replay import load_recorded_space
+from search.bench.kt_run import plain_json, run_kernel_tuner
+from search.bench.replay_run import Trace, run_tuneforge
+from search.bench.stats import RunKey
+
+TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    path: Path
+    tool: str
+    strategy: str
+    seed: int
+    budget: int
+    parallel: int
+    scratch: Path
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(space=space_name(self.path), method=f"{self.tool}:{self.strategy}", parallel=self.parallel,
+                      seed=self.seed)
+
+
+def space_name(path: Path) -> str:
+    return path.name.removesuffix(".gz").removesuffix(".json")
+
+
+def run_one(spec: RunSpec) -> tuple[RunKey, Trace]:
+    if spec.tool == TUNEFORGE:
+        return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel)
+    names = [p.name for p in load_recorded_space(spec.path).params]
+    return spec.key, run_kernel_tuner(plain_json(spec.path, spec.scratch), names, spec.strategy, spec.seed,
+                                      spec.budget)
+
+
+def plan(paths: list[Path], strategies: list[str], kt_strategies: list[str], seeds: int, budget: int,
+         parallels: list[int], scratch: Path) -> list[RunSpec]:
+    specs = []
+    for path in paths:
+        for seed in range(seeds):
+            specs += [RunSpec(path, TUNEFORGE, s, seed, budget, p, scratch) for s in strategies for p in parallels]
+            specs += [RunSpec(path, KERNEL_TUNER, s, seed, budget, 1, scratch) for s in kt_strategies]
+    return specs
+
+
+def run_all(specs: list[RunSpec], workers: int, on_done: Callable[[RunSpec], None] = lambda spec: None
+            ) -> dict[RunKey, Trace]:
+    traces: dict[RunKey, Trace] = {}
+    for spec, key, trace in _execute(specs, workers):
+        traces[key] = trace
+        on_done(spec)
+    return traces
+
+
+def _execute(specs: list[RunSpec], workers: int) -> Iterator[tuple[RunSpec, RunKey, Trace]]:
+    if workers <= 1:
+        for spec in specs:
+            yield (spec, *run_one(spec))
+        return
+    # One BLAS thread per process: the processes already use every core. Fresh (spawned)
+    # processes read these at start-up; forked ones would inherit the parent's thread pool.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, spec): spec for spec in specs}
+        for future in as_completed(futures):
+            yield (futures[future], *future.result())
+
+
+def best_times(paths: list[Path]) -> dict[str, float]:
+    return {space_name(p): load_recorded_space(p).best_time_ms for p in paths}

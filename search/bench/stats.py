@@ -1,0 +1,93 @@
+"""Turning search traces into fraction-of-optimum tables and batch speedups.
+
+Fraction of optimum after b trials = best time in the whole space / best time found in
+the first b trials (0 when none of them ran). Each run is made once at the largest budget
+and read at every smaller one, as anytime curves are in the literature.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.bench.replay_run import Trace
+
+TARGET_FRACTION = 0.95
+
+
+@dataclass(frozen=True)
+class RunKey:
+    space: str
+    method: str  # "tuneforge:bo", "kernel_tuner:greedy_ils", ...
+    parallel: int
+    seed: int
+
+
+def fraction_curve(trace: Trace, best_ms: float, budget: int) -> np.ndarray:
+    """Fraction of optimum after each of the first ``budget`` trials (flat once a run stops early)."""
+    found = np.array([t if t is not None else math.inf for t in trace.times_ms[:budget]] or [math.inf])
+    curve = best_ms / np.minimum.accumulate(found)
+    return np.concatenate([curve, np.full(max(0, budget - len(curve)), curve[-1])])
+
+
+def wall_to_reach(trace: Trace, best_ms: float, level: float = TARGET_FRACTION) -> float:
+    """Simulated wall-clock seconds until a trial within ``level`` of the optimum ended (inf if never)."""
+    for t, wall in zip(trace.times_ms, trace.wall_s):
+        if t is not None and best_ms / t >= level:
+            return wall
+    return math.inf
+
+
+def quartiles(values: list[float]) -> dict[str, float]:
+    q1, med, q3 = np.percentile(values, [25, 50, 75])
+    return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": len(values)}
+
+
+def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list[int]) -> dict:
+    """Per (space, method, parallel) and over all spaces: quartiles of fraction of optimum per budget,
+    the median curve, and the median wall time to reach TARGET_FRACTION."""
+    top = max(budgets)
+    groups: dict[tuple[str, str, int], list[RunKey]] = {}
+    for key in traces:
+        groups.setdefault((key.space, key.method, key.parallel), []).append(key)
+    rows = []
+    pooled: dict[tuple[str, int], dict[int, list[float]]] = {}
+    for (space, method, parallel), keys in sorted(groups.items()):
+        curves = np.array([fraction_curve(traces[k], best[space], top) for k in keys])
+        walls = [wall_to_reach(traces[k], best[space]) for k in keys]
+        per_budget = {b: quartiles(list(curves[:, b - 1])) for b in budgets}
+        for b in budgets:
+            pooled.setdefault((method, parallel), {}).setdefault(b, []).extend(curves[:, b - 1])
+        rows.append({"space": space, "method": method, "parallel": parallel, "seeds": len(keys),
+                     "fraction": {str(b): v for b, v in per_budget.items()},
+                     "median_curve": np.median(curves, axis=0).round(5).tolist(),
+                     "q1_curve": np.percentile(curves, 25, axis=0).round(5).tolist(),
+                     "q3_curve": np.percentile(curves, 75, axis=0).round(5).tolist(),
+                     "median_wall_s_to_target": float(np.median(walls))})
+    overall = [{"space": "all", "method": method, "parallel": parallel,
+                "fraction": {str(b): quartiles(v) for b, v in per_budget.items()}}
+               for (method, parallel), per_budget in sorted(pooled.items())]
+    return {"budgets": budgets, "target_fraction": TARGET_FRACTION, "rows": rows, "overall": overall,
+            "batch_speedup": _batch_speedups(rows)}
+
+
+def _batch_speedups(rows: list[dict]) -> list[dict]:
+    """For each method run at several parallelisms: how much less simulated wall time it needs to
+    reach TARGET_FRACTION than with one worker (per space, and the geometric mean over spaces)."""
+    walls: dict[str, dict[int, dict[str, float]]] = {}
+    for r in rows:
+        walls.setdefault(r["method"], {}).setdefault(r["parallel"], {})[r["space"]] = r["median_wall_s_to_target"]
+    out = []
+    for method, by_parallel in sorted(walls.items()):
+        serial = by_parallel.get(1)
+        for parallel, per_space in sorted(by_parallel.items()):
+            if parallel == 1 or serial is None:
+                continue
+            ratios = {s: serial[s] / w for s, w in per_space.items()
+                      if s in serial and math.isfinite(serial[s]) and math.isfinite(w) and w > 0}
+            mean = math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios)) if ratios else None
+            out.append({"method": method, "parallel": parallel, "per_space": ratios, "geometric_mean": mean,
+                        "spaces_reaching_target": len(ratios), "spaces": len(per_space)})
+    return out

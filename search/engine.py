@@ -1,0 +1,180 @@
+"""The search core without a database: ask a batch of candidates, tell their results.
+
+``TuningLoop`` wraps it with persistence, leases and cancellation; ``tuneforge bench
+search`` drives it directly against replayed spaces, so the benchmark measures exactly
+the proposals jobs get.
+
+Where candidates come from, in order: warm-start configs (best configs of related jobs,
+given by the caller), the strategy's own proposals, then its Optuna sampler. Configs the
+space forbids or that were already evaluated are never handed out.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+
+from core.types import Candidate, TrialResult, TrialStatus
+from search.encoding import decode, distributions, encode
+from search.strategies._base import HistoryItem, Strategy, StrategyContext
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+# How often the sampler may propose a config the space forbids or one already evaluated
+# before the engine draws an unseen valid config itself.
+MAX_REDRAWS = 50
+
+
+@dataclass
+class Proposal:
+    trial: optuna.trial.Trial
+    candidate: Candidate
+
+
+@dataclass
+class Told:
+    """A result as the engine judged it; ``number`` is the trial's position in the job."""
+
+    number: int
+    values: list[float] | None
+    feasible: bool
+    better: bool
+
+
+@dataclass
+class _State:
+    seen: dict[tuple, TrialResult] = field(default_factory=dict)
+    history: list[HistoryItem] = field(default_factory=list)
+    next_number: int = 0
+    spent_s: float = 0.0
+    best_value: float | None = None
+
+
+class SearchEngine:
+    def __init__(self, strategy: Strategy, ctx: StrategyContext, *, warm_start: list[Candidate] = ()) -> None:
+        self.strategy = strategy
+        self.ctx = ctx
+        self.space = ctx.space
+        self.warm_start = list(warm_start)
+        self.study = optuna.create_study(directions=[o.direction for o in ctx.objectives],
+                                         sampler=strategy.sampler(ctx))
+        self.dists = distributions(self.space)
+        self.state = _State()
+        self.rng = random.Random(ctx.seed * 7919)
+
+    # -- read-only views ------------------------------------------------------------------------
+    @property
+    def n_told(self) -> int:
+        return self.state.next_number
+
+    @property
+    def spent_s(self) -> float:
+        return self.state.spent_s
+
+    @property
+    def best_value(self) -> float | None:
+        return self.state.best_value
+
+    @property
+    def history(self) -> list[HistoryItem]:
+        return self.state.history
+
+    # -- ask ------------------------------------------------------------------------------------
+    def ask(self, want: int) -> list[Proposal]:
+        """Up to ``want`` distinct, unseen, valid candidates (fewer only when the space runs out)."""
+        batch: list[Proposal] = []
+        in_batch: set[tuple] = set()
+
+        def fresh(config: dict) -> bool:
+            key = self.space.key(config)
+            return self.space.is_valid(config) and key not in self.state.seen and key not in in_batch
+
+        def enqueue(cand: Candidate) -> None:
+            self.study.enqueue_trial(encode(self.space, cand.params), skip_if_exists=False)
+            batch.append(Proposal(self.study.ask(self.dists), cand))
+            in_batch.add(self.space.key(cand.params))
+
+        for cand in self.warm_start:
+            if len(batch) < want and fresh(cand.params):
+                enqueue(Candidate(cand.params, cand.source, origin="warm-start", note=cand.note))
+        if len(batch) < want:
+            for cand in self.strategy.propose(self.ctx, self.state.history, want - len(batch)):
+                if len(batch) < want and fresh(cand.params):
+                    enqueue(cand)
+        redraws = 0
+        while len(batch) < want:
+            trial = self.study.ask(self.dists)
+            config = decode(self.space, trial.params)
+            if fresh(config):
+                batch.append(Proposal(trial, Candidate(config, origin=type(self.study.sampler).__name__)))
+                in_batch.add(self.space.key(config))
+                continue
+            self._tell_known(trial, self.space.key(config))
+            redraws += 1
+            if redraws >= MAX_REDRAWS:
+                config = self._unseen_valid(in_batch)
+                if config is None:
+                    break
+                enqueue(Candidate(config, origin="random-fill"))
+                redraws = 0
+        return batch
+
+    def _tell_known(self, trial: optuna.trial.Trial, key: tuple) -> None:
+        """A redraw: tell the sampler what it proposed is already known (or forbidden) so it moves on."""
+        known = self.state.seen.get(key)
+        values = known.objective_values(self.ctx.objectives) if known else None
+        if values is None:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            trial.set_user_attr("violations", [c.violation(known.metrics) for c in self.ctx.constraints])
+            self.study.tell(trial, values)
+
+    def _unseen_valid(self, in_batch: set[tuple]) -> dict | None:
+        taken = lambda c: self.space.key(c) in self.state.seen or self.space.key(c) in in_batch  # noqa: E731
+        for _ in range(1000):
+            config = self.space.sample_valid(self.rng)
+            if not taken(config):
+                return config
+        remaining = [c for c in self.space.valid_configs() if not taken(c)]
+        return self.rng.choice(remaining) if remaining else None
+
+    # -- tell -----------------------------------------------------------------------------------
+    def tell(self, proposal: Proposal, result: TrialResult) -> Told:
+        values = result.objective_values(self.ctx.objectives)
+        if values is None:
+            self.study.tell(proposal.trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            proposal.trial.set_user_attr("violations", [c.violation(result.metrics) for c in self.ctx.constraints])
+            self.study.tell(proposal.trial, values)
+        return self._record(proposal.candidate, result, values)
+
+    def restore(self, stored: list[dict[str, Any]]) -> None:
+        """Replay stored trials (dicts as the job store returns them) into the study and the history."""
+        for row in stored:
+            result = TrialResult(status=TrialStatus(row["status"]), metrics=row["metrics"], cost_s=row["cost_s"])
+            candidate = Candidate(row["params"], source=row["source"], origin=row["origin"], note=row["note"])
+            values = row["values"]
+            if self.space.is_valid(row["params"]):
+                violations = [c.violation(row["metrics"]) for c in self.ctx.constraints]
+                self.study.add_trial(optuna.trial.create_trial(
+                    params=encode(self.space, row["params"]), distributions=self.dists, values=values,
+                    state=optuna.trial.TrialState.COMPLETE if values else optuna.trial.TrialState.FAIL,
+                    user_attrs={"violations": violations}, system_attrs={"constraints": violations}))
+            self._record(candidate, result, values)
+
+    def _record(self, candidate: Candidate, result: TrialResult, values: list[float] | None) -> Told:
+        objectives = self.ctx.objectives
+        feasible = values is not None and all(c.satisfied(result.metrics) for c in self.ctx.constraints)
+        better = (feasible and len(objectives) == 1
+                  and (self.state.best_value is None or objectives[0].better(values[0], self.state.best_value)))
+        told = Told(self.state.next_number, values, feasible, better)
+        if better:
+            self.state.best_value = values[0]
+        self.state.seen[self.space.key(candidate.params)] = result
+        self.state.history.append(HistoryItem(told.number, candidate, result))
+        self.state.next_number += 1
+        self.state.spent_s += result.cost_s
+        return told

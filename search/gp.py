@@ -1,0 +1,106 @@
+"""A small Gaussian process for discrete tuning spaces (numpy + scipy only).
+
+Matern-5/2 kernel with one lengthscale per parameter (a long lengthscale says "this
+parameter hardly matters"), hyperparameters fitted by maximum marginal likelihood with
+analytic gradients, so a refit per proposal costs milliseconds at a few hundred trials.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.optimize import minimize
+from scipy.special import ndtr
+
+SQRT5 = math.sqrt(5.0)
+LOG_LENGTH = (math.log(0.03), math.log(8.0))
+LOG_SIGNAL = (math.log(0.05), math.log(20.0))
+LOG_NOISE = (math.log(1e-5), math.log(0.3))
+
+
+def _matern(r: np.ndarray) -> np.ndarray:
+    return (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-SQRT5 * r)
+
+
+def _scaled_sqdist(a: np.ndarray, b: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    za, zb = a / lengths, b / lengths
+    d2 = (za * za).sum(1)[:, None] + (zb * zb).sum(1)[None, :] - 2.0 * za @ zb.T
+    return np.maximum(d2, 0.0)
+
+
+class GaussianProcess:
+    def __init__(self, x: np.ndarray, y: np.ndarray, theta: np.ndarray | None = None, *, fit: bool = True) -> None:
+        self.x = x
+        self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
+        self.z = (y - self.y_mean) / self.y_std
+        d = x.shape[1]
+        start = theta if theta is not None and len(theta) == d + 2 else np.array([math.log(0.3)] * d + [0.0, math.log(1e-2)])
+        self.theta = self._fit(start) if fit else start
+        self._factor()
+
+    # -- hyperparameters -----------------------------------------------------------------------
+    def _fit(self, start: np.ndarray) -> np.ndarray:
+        d = self.x.shape[1]
+        bounds = [LOG_LENGTH] * d + [LOG_SIGNAL, LOG_NOISE]
+        diffs2 = (self.x[:, None, :] - self.x[None, :, :]) ** 2  # n x n x d
+        best = minimize(self._nll, np.clip(start, *zip(*bounds)), args=(diffs2,), jac=True, method="L-BFGS-B",
+                        bounds=bounds, options={"maxiter": 60})
+        return best.x
+
+    def _nll(self, theta: np.ndarray, diffs2: np.ndarray) -> tuple[float, np.ndarray]:
+        d = self.x.shape[1]
+        lengths, signal, noise = np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1])
+        scaled = diffs2 / lengths ** 2
+        r = np.sqrt(scaled.sum(2))
+        base = signal * _matern(r)
+        k = base + noise * np.eye(len(r))
+        try:
+            chol = cholesky(k, lower=True)
+        except np.linalg.LinAlgError:
+            return 1e10, np.zeros_like(theta)
+        alpha = cho_solve((chol, True), self.z)
+        nll = 0.5 * self.z @ alpha + np.log(np.diag(chol)).sum() + 0.5 * len(r) * math.log(2 * math.pi)
+        inv_chol = solve_triangular(chol, np.eye(len(r)), lower=True)
+        w = inv_chol.T @ inv_chol - np.outer(alpha, alpha)
+        # d k / d log(length_j) = signal * 5/3 * (1 + sqrt5 r) exp(-sqrt5 r) * (diff_j / length_j)^2
+        radial = signal * (5.0 / 3.0) * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r)
+        grad = np.empty_like(theta)
+        grad[:d] = 0.5 * np.einsum("ij,ijk->k", w * radial, scaled)
+        grad[d] = 0.5 * (w * base).sum()
+        grad[d + 1] = 0.5 * noise * np.trace(w)
+        return float(nll), grad
+
+    # -- posterior -----------------------------------------------------------------------------
+    def _factor(self) -> None:
+        d = self.x.shape[1]
+        self.lengths, self.signal = np.exp(self.theta[:d]), math.exp(self.theta[d])
+        noise = math.exp(self.theta[d + 1])
+        k = self.signal * _matern(np.sqrt(_scaled_sqdist(self.x, self.x, self.lengths))) + (noise + 1e-9) * np.eye(len(self.x))
+        self.chol = cholesky(k, lower=True)
+        self.alpha = cho_solve((self.chol, True), self.z)
+
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation, in the units of ``y``."""
+        ks = self.signal * _matern(np.sqrt(_scaled_sqdist(xs, self.x, self.lengths)))
+        mean = ks @ self.alpha
+        v = solve_triangular(self.chol, ks.T, lower=True)
+        var = np.maximum(self.signal - (v * v).sum(0), 1e-12)
+        return mean * self.y_std + self.y_mean, np.sqrt(var) * self.y_std
+
+    def with_point(self, x: np.ndarray, y: float) -> GaussianProcess:
+        """The same hyperparameters conditioned on one more (possibly imagined) observation."""
+        xs = np.vstack([self.x, x[None, :]])
+        ys = np.append(self.z * self.y_std + self.y_mean, y)
+        gp = GaussianProcess.__new__(GaussianProcess)
+        gp.x, gp.y_mean, gp.y_std, gp.theta = xs, self.y_mean, self.y_std, self.theta
+        gp.z = (ys - gp.y_mean) / gp.y_std
+        gp._factor()
+        return gp
+
+
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
+    """Expected amount below ``best`` (minimisation)."""
+    z = (best - mean) / std
+    return std * (z * ndtr(z) + np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi))

@@ -1,0 +1,80 @@
+"""The valid points of a space as an index matrix that model-based strategies score at once.
+
+A recorded space knows its allowed points and a kernel space with constraints is usually
+small enough to enumerate, so strategies pick among valid configs only and never spend a
+trial on a forbidden one. A space too large to enumerate is represented by a fixed sample
+of valid points.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from core.space import Config, Space
+
+# Spaces whose cartesian product is larger than this are sampled, not enumerated.
+MAX_ENUMERATED = 300_000
+SAMPLED_POINTS = 20_000
+
+
+class ConfigPool:
+    def __init__(self, space: Space, configs: list[Config]) -> None:
+        self.space = space
+        self.keys = [space.key(c) for c in configs]
+        self.row_of = {key: row for row, key in enumerate(self.keys)}
+        self.index = np.array([[p.index(c[p.name]) for p in space.params] for c in configs], dtype=np.int64)
+        sizes = np.array([len(p.values) for p in space.params])
+        # Unit-cube coordinates; a parameter with one value carries no information and is dropped.
+        varying = sizes > 1
+        self.features = (self.index[:, varying] / (sizes[varying] - 1)).astype(np.float64)
+        self._sizes = sizes
+        self._groups: list[dict[int, np.ndarray]] | None = None
+        self._codes: list[np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def config(self, row: int) -> Config:
+        return self.space.from_key(self.keys[row])
+
+    def row(self, config: Config) -> int | None:
+        return self.row_of.get(self.space.key(config))
+
+    def neighbours(self, row: int) -> np.ndarray:
+        """Rows that differ from ``row`` in exactly one parameter (any value of it)."""
+        self._index_neighbourhoods()
+        found = [self._groups[k][self._codes[k][row]] for k in range(len(self._sizes)) if self._sizes[k] > 1]
+        rows = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        return rows[rows != row]
+
+    def _index_neighbourhoods(self) -> None:
+        if self._groups is not None:
+            return
+        # A config's code with parameter k blanked out: rows sharing it are k-neighbours.
+        strides = np.cumprod(np.concatenate([[1], self._sizes[:-1]]))
+        full = self.index @ strides
+        self._codes, self._groups = [], []
+        for k in range(len(self._sizes)):
+            code = full - self.index[:, k] * strides[k]
+            uniq, inverse = np.unique(code, return_inverse=True)
+            order = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+            self._codes.append(inverse)
+            self._groups.append({g: order[bounds[g]:bounds[g + 1]] for g in range(len(uniq))})
+
+
+def pool_for(space: Space) -> ConfigPool:
+    """The pool of a space, built once per space object and kept on it."""
+    pool = getattr(space, "_config_pool", None)
+    if pool is None:
+        if space.allowed is not None or space.cartesian_size <= MAX_ENUMERATED:
+            configs = list(space.valid_configs())
+        else:
+            rng = random.Random(0)
+            unique = {space.key(c): c for c in (space.sample_valid(rng) for _ in range(SAMPLED_POINTS))}
+            configs = list(unique.values())
+        pool = ConfigPool(space, configs)
+        space._config_pool = pool
+    return pool

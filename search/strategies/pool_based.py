@@ -1,0 +1,107 @@
+"""Strategies that choose among the space's valid configs directly (see ``search/techniques.py``).
+
+They propose whole candidates through ``Strategy.propose``: only valid, unseen configs,
+distinct within a batch, with the technique that chose each one in its origin. The Optuna
+sampler is only a fallback for when the pool of valid configs runs dry.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+
+from core.types import Candidate
+from search.observations import Observations, observe
+from search.strategies._base import HistoryItem, Strategy, StrategyContext
+from search.techniques import ModelPick, NeighbourhoodPick, RandomPick, Technique
+
+# Bandit credit looks at each technique's last uses only: what worked early may not now.
+CREDIT_WINDOW = 20
+EXPLORATION = 0.3
+
+
+class PoolStrategy(Strategy):
+    multi_objective = True
+
+    def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
+        return optuna.samplers.RandomSampler(seed=ctx.seed)
+
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
+        obs = observe(ctx, history)
+        rng = np.random.default_rng([ctx.seed, len(history)])
+        taken: set[int] = set()
+        out: list[Candidate] = []
+        for technique, k in self.plan(obs, n, rng):
+            rows = technique.pick(obs, k, rng, taken)
+            taken.update(rows)
+            out += [Candidate(obs.pool.config(r), origin=f"{self.name}:{technique.name}") for r in rows]
+        return out
+
+    def plan(self, obs: Observations, n: int, rng: np.random.Generator) -> list[tuple[Technique, int]]:
+        """Which technique fills how many of the ``n`` slots."""
+        raise NotImplementedError
+
+
+class BayesOpt(PoolStrategy):
+    name = "bo"
+    description = ("Gaussian-process expected improvement over the valid configs; failures count as the worst "
+                   "result; kriging-believer batches; ParEGO for several objectives")
+
+    def __init__(self) -> None:
+        self.model = ModelPick()
+
+    def plan(self, obs, n, rng):
+        return [(self.model, n)]
+
+
+class LocalSearch(PoolStrategy):
+    name = "local"
+    description = "best-first neighbourhood search: one-parameter changes of the best configs found so far"
+
+    def plan(self, obs, n, rng):
+        return [(NeighbourhoodPick(), n)]
+
+
+class Bandit(PoolStrategy):
+    name = "bandit"
+    description = ("a multi-armed bandit over the model, local search and random sampling, crediting each "
+                   "with the new bests it found recently (OpenTuner's AUC bandit)")
+
+    def __init__(self) -> None:
+        self.arms: list[Technique] = [ModelPick(), NeighbourhoodPick(), RandomPick()]
+
+    def plan(self, obs, n, rng):
+        credit = self._credit(obs)
+        counts = dict.fromkeys(range(len(self.arms)), 0)
+        for _ in range(n):
+            counts[max(range(len(self.arms)), key=lambda a: credit(a, counts[a]))] += 1
+        return [(self.arms[a], c) for a, c in counts.items() if c]
+
+    def _credit(self, obs: Observations):
+        """Score of an arm given it already holds ``extra`` slots of this batch."""
+        scores = obs.scores()
+        improved, best = [], math.inf
+        for s, failed in zip(scores, obs.failed):
+            improved.append(not failed and s < best)
+            best = min(best, s) if not failed else best
+        uses: dict[str, list[bool]] = {arm.name: [] for arm in self.arms}
+        for origin, hit in zip(obs.origins, improved):
+            arm = origin.partition(":")[2]
+            if origin.startswith(f"{self.name}:") and arm in uses:
+                uses[arm].append(hit)
+        total = sum(len(u) for u in uses.values()) + 1
+
+        def score(a: int, extra: int) -> float:
+            recent = uses[self.arms[a].name][-CREDIT_WINDOW:]
+            m = len(recent) + extra
+            if m == 0:
+                return math.inf
+            auc = sum((i + 1) * hit for i, hit in enumerate(recent)) / (m * (m + 1) / 2)
+            return auc + EXPLORATION * math.sqrt(2 * math.log(total + extra) / m)
+
+        return score
+
+
+STRATEGIES = [BayesOpt, LocalSearch, Bandit]
