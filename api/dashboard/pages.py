@@ -46,8 +46,9 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
     from kernels.registry import all_targets
     from search.strategies import all_strategies
 
+    listed = store.list_jobs(status=status, limit=200)
     return templates.TemplateResponse(request, "jobs.html", {
-        "jobs": store.list_jobs(status=status, limit=200), "status": status,
+        "jobs": listed, "status": status, "numbers_are": _device_provenance({j["device"] for j in listed}, settings),
         "targets": list(all_targets().values()), "devices": known_specs(settings),
         "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
 
@@ -77,6 +78,19 @@ def target(request: Request, name: str, store: JobStore = Depends(store_of),
     return templates.TemplateResponse(request, "target.html", {
         "name": name, "card": found.describe(), "rows": rows, "devices": devices,
         "exportable": exportable(found)})
+
+
+def _device_provenance(specs: set[str], settings: Settings) -> dict[str, str]:
+    """Whether each device's numbers are measured, replayed or modelled (devices no longer known are left out)."""
+    from evaluators.registry import resolve_device
+
+    found = {}
+    for spec in specs:
+        try:
+            found[spec] = resolve_device(spec, settings).describe()["provenance"]
+        except UserInputError:
+            continue
+    return found
 
 
 def _find_target(name: str, rows: list[dict[str, Any]], settings: Settings) -> Target:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
+from db.store import JobStore
 from tests.dashboard.conftest import GEMM, screenshot
 
 pytestmark = pytest.mark.browser
@@ -62,6 +64,8 @@ def test_submitted_job_appears_and_its_progress_updates_live(page):
     page.goto("/dashboard/jobs")
     row = page.locator(f"tr[data-job='{job_id}']")
     assert "succeeded" in row.inner_text() and "150/150" in row.inner_text()
+    assert row.locator(".prov").inner_text() == "replayed"
+    screenshot(page, "jobs")
 
 
 def test_multi_objective_job_plots_its_pareto_front(page, seeded):
@@ -95,3 +99,29 @@ def test_submit_form_shows_what_to_change(page):
     page.wait_for_function("() => document.getElementById('submit-error').textContent.length > 0")
     assert "shape" in page.locator("#submit-error").inner_text()
     assert page.url.endswith("/dashboard/jobs")
+
+
+def test_agent_transcript_shows_when_the_job_made_calls(page, seeded, server):
+    agent_calls = pytest.importorskip("db.agent_calls", reason="the agent calls table has not landed")
+    store = agent_calls.AgentCallStore(seeded["settings"].database_url)
+    job_id = seeded["gemm"]
+    first = JobStore(seeded["settings"].database_url).trials(job_id)[0]
+    store.record(job_id, agent="config", strategy="hybrid", model="local-model",
+                 messages=[{"role": "system", "content": "You tune GEMM kernels."},
+                           {"role": "user", "content": "Propose 1 config for Xgemm."}],
+                 response='{"configs": [...]}', error=None, prompt_tokens=120, completion_tokens=30, cost_usd=0.0,
+                 latency_s=0.4, proposals=[{"params": first["params"], "note": first["note"], "origin": first["origin"],
+                                            "source_sha": None, "fate": "queued"}])
+    if httpx.get(f"{server}/api/v1/jobs/{job_id}/agent-calls").status_code == 404:
+        # The REST route is not there yet: serve what the store reads, so the page's section is exercised.
+        page.route(f"**/api/v1/jobs/{job_id}/agent-calls",
+                   lambda route: route.fulfill(json=store.calls(job_id)))
+    page.goto(f"/dashboard/jobs/{job_id}")
+    page.wait_for_selector("body[data-job-done]", timeout=30_000)
+    section = page.locator("#agent-section")
+    assert section.is_visible()
+    page.click("#agent-calls summary")
+    text = section.inner_text()
+    assert "config agent · local-model · 150 tokens" in text and "Propose 1 config for Xgemm." in text
+    assert section.locator("table.proposals td", has_text="queued").count() == 1
+    assert section.locator("table.proposals a").inner_text() == str(first["number"])

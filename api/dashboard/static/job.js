@@ -129,26 +129,72 @@ document.addEventListener("DOMContentLoaded", () => {
     if (response.ok) { analysis = await response.json(); drawAnalysis(); }
   }
 
-  // Agent transcripts appear when the agent-calls route exists and the job has calls.
+  // Agent transcripts appear when the agent-calls route exists and the job made calls: each call's
+  // prompt, response, cost, and what became of each proposal (linked to its trial).
   async function refreshAgentCalls() {
     const response = await fetch(`/api/v1/jobs/${job.id}/agent-calls`);
     if (!response.ok) return;
     const calls = await response.json();
     if (!Array.isArray(calls) || !calls.length) return;
     const list = $("agent-calls");
-    list.replaceChildren();
-    calls.forEach((call, i) => {
-      const details = document.createElement("details");
-      details.className = "agent-call";
-      const summary = document.createElement("summary");
-      const facts = ["model", "purpose", "kind", "status", "created_at"].filter((k) => call[k] !== undefined && call[k] !== null);
-      summary.textContent = `call ${i + 1}` + (facts.length ? ": " + facts.map((k) => call[k]).join(" · ") : "");
-      const body = document.createElement("pre");
-      body.textContent = JSON.stringify(call, null, 2);
-      details.append(summary, body);
-      list.appendChild(details);
-    });
+    list.replaceChildren(...calls.map(agentCall));
     $("agent-section").hidden = false;
+  }
+
+  function agentCall(call, i) {
+    const details = document.createElement("details");
+    details.className = "agent-call";
+    const proposals = call.proposals || [];
+    const tokens = (call.prompt_tokens || 0) + (call.completion_tokens || 0);
+    const summary = document.createElement("summary");
+    summary.textContent = [`call ${i + 1}`, call.agent && `${call.agent} agent`, call.model, `${tokens} tokens`,
+                           call.latency_s !== undefined && `${call.latency_s.toFixed(1)} s`,
+                           `${proposals.length} proposal(s)`, call.error && `error: ${call.error}`]
+      .filter(Boolean).join(" · ");
+    details.appendChild(summary);
+    for (const message of call.messages || []) details.append(block(message.role, message.content));
+    details.append(block("response", call.response || ""));
+    if (proposals.length) details.appendChild(proposalTable(proposals));
+    return details;
+  }
+
+  function block(title, text) {
+    const wrap = document.createElement("div");
+    const head = document.createElement("div");
+    head.className = "muted";
+    head.textContent = title;
+    const pre = document.createElement("pre");
+    pre.textContent = text;
+    wrap.append(head, pre);
+    return wrap;
+  }
+
+  function proposalTable(proposals) {
+    const table = document.createElement("table");
+    table.className = "data proposals";
+    const head = table.createTHead().insertRow();
+    for (const name of ["fate", "trial", "status", "values", "config", "note"]) {
+      const th = document.createElement("th");
+      th.textContent = name;
+      head.appendChild(th);
+    }
+    const body = table.createTBody();
+    for (const p of proposals) {
+      const row = body.insertRow();
+      cell(row, p.fate || "");
+      if (p.trial !== undefined) {
+        const link = document.createElement("a");
+        link.href = "#trials";
+        link.textContent = p.trial;
+        link.onclick = () => document.querySelector(`#trials tr[data-number="${p.trial}"]`)?.scrollIntoView();
+        cell(row, link, "num");
+      } else cell(row, "–", "num");
+      cell(row, p.trial_status || "");
+      cell(row, (p.values || []).map(Plots.fmt).join(", "), "num");
+      cell(row, Object.entries(p.params || {}).map(([k, v]) => `${k}=${v}`).join(", "), "config");
+      cell(row, p.note || "");
+    }
+    return table;
   }
 
   function draw() {
