@@ -100,17 +100,28 @@ def _report_job(job: dict[str, Any], as_json: bool) -> None:
                   f"({job['problem_key']}) on {job['device']}")
         if job.get("error"):
             out.print(f"[red]{job['error']}[/red]")
-        if best is None:
+        verified = result.get("verified_only", 0)
+        if best is None and verified:
+            out.print(f"{verified} of {job['n_trials']} configs verified correct "
+                      f"({provenance_label('verified-only')}: this device checks correctness, it does not time)")
+        elif best is None:
             out.print("no candidate passed: see the trials with `tuneforge trials " + job["id"] + "`")
         else:
-            for name, value in zip(result["objectives"], best["values"]):
-                out.print(f"best {name}: [bold]{value:.6g}[/bold] ({provenance_label(best['provenance'])}, "
-                          f"{best['device_name']})")
-            out.print(f"best config: {format_params(best['params'])}")
-            if result.get("speedup_vs_baseline"):
-                out.print(f"speedup over the torch baseline: {result['speedup_vs_baseline']:.3f}x")
             if result.get("pareto_front"):
                 _pareto_table(result)
+                out.print(f"({provenance_label(best['provenance'])}, {best['device_name']})")
+                return _exit_status(job)
+            out.print(f"best {result['objectives'][0]}: [bold]{best['values'][0]:.6g}[/bold] "
+                      f"({provenance_label(best['provenance'])}, {best['device_name']})")
+            out.print(f"best config: {format_params(best['params'])}")
+            if result.get("speedup_vs_baseline"):
+                out.print(f"improvement over the baseline ({result['objectives'][0]}, "
+                          f"{provenance_label(job['baseline']['provenance'])}): "
+                          f"{result['speedup_vs_baseline']:.3f}x")
+    _exit_status(job)
+
+
+def _exit_status(job: dict[str, Any]) -> None:
     if job["status"] == "failed":
         raise SystemExit(1)
 

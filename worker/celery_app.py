@@ -35,7 +35,6 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue=JOB_QUEUE, task_routes={"tuneforge.run_job": {"queue": JOB_QUEUE}},
         result_expires=24 * 3600, broker_connection_retry_on_startup=True,
         worker_cancel_long_running_tasks_on_connection_loss=True,
-        task_track_started=True,
     )
     return app
 

@@ -13,7 +13,7 @@ from core.types import TrialResult, TrialStatus
 from evaluators.registry import resolve_device
 from worker.celery_app import eval_queue
 
-POLL_S = 0.02
+POLL_S = 0.002
 
 
 class CeleryEvaluator:

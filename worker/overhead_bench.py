@@ -1,0 +1,78 @@
+"""Per-trial overhead of the tuning loop, measured on a replay device (evaluation costs ~0).
+
+Embedded mode runs in this process on a temporary SQLite file. Distributed mode starts two
+Celery workers against the given broker and database, submits the job by task name, and
+stops the workers afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from core.settings import Settings
+from db.store import JobStore
+from search.jobspec import build_job_spec
+
+DEVICE = "replay:gemm_RTX_3090"
+
+
+@dataclass
+class Overhead:
+    mode: str
+    trials: int
+    median_ms: float
+    p90_ms: float
+    total_s: float
+
+
+def _measure(store: JobStore, job_id: str, mode: str, wall_s: float) -> Overhead:
+    stamps = [datetime.fromisoformat(t["created_at"]) for t in store.trials(job_id)]
+    gaps = sorted((b - a).total_seconds() * 1000 for a, b in zip(stamps, stamps[1:]))
+    return Overhead(mode, len(stamps), statistics.median(gaps), gaps[int(0.9 * (len(gaps) - 1))], wall_s)
+
+
+def embedded(trials: int, settings: Settings) -> Overhead:
+    from worker.jobs import run_job_embedded
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                                            "broker_url": None, "replay_sleep_scale": 0.0})
+        store = JobStore(local.database_url)
+        job_id = store.create_job(build_job_spec(local, target=None, device=DEVICE, strategy="random",
+                                                 trials=trials))
+        started = time.perf_counter()
+        run_job_embedded(job_id, local)
+        return _measure(store, job_id, "embedded (SQLite, local pool)", time.perf_counter() - started)
+
+
+def distributed(trials: int, settings: Settings) -> Overhead:
+    from worker.celery_app import app_for
+
+    env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
+           "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_REPLAY_SLEEP_SCALE": "0"}
+    workers = [subprocess.Popen([sys.executable, "-m", "api", "worker", "--device", "sim", "--concurrency", "2"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True) for _ in range(2)]
+    try:
+        store = JobStore(settings.database_url)
+        job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random",
+                                                 trials=trials))
+        started = time.perf_counter()
+        app_for(settings).send_task("tuneforge.run_job", args=[job_id])
+        while store.get_job(job_id)["status"] in ("queued", "running"):
+            time.sleep(0.2)
+        return _measure(store, job_id, "distributed (Redis + PostgreSQL, 2 workers)", time.perf_counter() - started)
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
