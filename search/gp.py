@@ -81,9 +81,13 @@ class GaussianProcess:
         self.chol = cholesky(k, lower=True)
         self.alpha = cho_solve((self.chol, True), self.z)
 
+    def similarity(self, xs: np.ndarray) -> np.ndarray:
+        """Kernel correlation (1 = same point) of each of ``xs`` with each training point."""
+        return _matern(np.sqrt(_scaled_sqdist(xs, self.x, self.lengths)))
+
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation, in the units of ``y``."""
-        ks = self.signal * _matern(np.sqrt(_scaled_sqdist(xs, self.x, self.lengths)))
+        ks = self.signal * self.similarity(xs)
         mean = ks @ self.alpha
         v = solve_triangular(self.chol, ks.T, lower=True)
         var = np.maximum(self.signal - (v * v).sum(0), 1e-12)

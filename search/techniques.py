@@ -73,7 +73,8 @@ class ModelPick:
     name = "model"
 
     def __init__(self) -> None:
-        self._theta: np.ndarray | None = None  # last fit, a warm start for the next one
+        self._theta: np.ndarray | None = None  # last fits, warm starts for the next ones
+        self._fail_theta: np.ndarray | None = None
         self._fitted_at = 0
 
     def pick(self, obs: Observations, k: int, rng: np.random.Generator, taken: set[int]) -> list[int]:
@@ -85,18 +86,26 @@ class ModelPick:
         n = len(obs.rows)
         refit = self._theta is None or n < REFIT_UNTIL or n - self._fitted_at >= REFIT_EVERY
         gp = GaussianProcess(feats[obs.rows], scores, self._theta, fit=refit)
+        cand = self._candidates(obs, scores, rng, taken)
+        runs = np.ones(len(cand))
+        if obs.failed.any() and not obs.failed.all():
+            # A second GP on the failed/ran labels: its own lengthscales find the parameters
+            # that decide failure, which need not be those that decide speed.
+            fails = GaussianProcess(feats[obs.rows], obs.failed.astype(float), self._fail_theta,
+                                    fit=refit or self._fail_theta is None)
+            self._fail_theta = fails.theta
+            runs = 1.0 - np.clip(fails.predict(feats[cand])[0], 0.0, 1.0)
         if refit:
             self._theta, self._fitted_at = gp.theta, n
-        cand = self._candidates(obs, scores, rng, taken)
         picks: list[int] = []
         best = scores.min()
         while len(picks) < k and len(cand):
             mean, std = gp.predict(feats[cand])
-            j = int(np.argmax(expected_improvement(mean, std, best)))
+            j = int(np.argmax(expected_improvement(mean, std, best) * runs))
             picks.append(int(cand[j]))
             if len(picks) < k:
                 gp = gp.with_point(feats[cand[j]], float(mean[j]))
-            cand = np.delete(cand, j)
+            cand, runs = np.delete(cand, j), np.delete(runs, j)
         return picks
 
     def _candidates(self, obs: Observations, scores: np.ndarray, rng: np.random.Generator,

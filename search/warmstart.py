@@ -1,10 +1,11 @@
 """Warm start: a job first evaluates the best configs already found for its target
 on the nearest problems and devices (transfer between sizes and between GPUs).
 
-Nearest means: the same problem on the same device (tuned before), then other problems
-on the same device, closest size first, then the same problem on other devices, then
-the rest. Only configs valid in the new job's space are used; each becomes a trial whose
-origin is ``warm-start`` and whose note says where it came from.
+Nearest means: other problems on the same device, closest size first, then the same
+problem on other devices, then the rest. The job's own (problem, device) is left out, so
+rerunning a job with the same seed repeats its trials. Only configs valid in the new
+job's space are used; each becomes a trial whose origin is ``warm-start`` and whose note
+says where it came from.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ def _size_distance(a: Problem, b: Problem) -> float:
 
 
 def rank_related(best_rows: list[dict[str, Any]], problem: Problem, device: str) -> list[dict[str, Any]]:
-    """Best-config rows of the same target, nearest first."""
+    """Best-config rows of the same target on other problems or devices, nearest first."""
     def nearness(row: dict[str, Any]) -> tuple[int, float]:
-        same_problem = row["problem_key"] == problem.key()
-        same_device = row["device"] == device
-        tier = 0 if same_problem and same_device else 1 if same_device else 2 if same_problem else 3
+        tier = 0 if row["device"] == device else 1 if row["problem_key"] == problem.key() else 2
         return tier, _size_distance(Problem.from_dict(row["problem"]), problem)
 
-    return sorted(best_rows, key=nearness)
+    related = [r for r in best_rows if not (r["problem_key"] == problem.key() and r["device"] == device)]
+    return sorted(related, key=nearness)
 
 
 def warm_start_candidates(store: JobStore, job: dict[str, Any], ctx: StrategyContext) -> list[Candidate]:

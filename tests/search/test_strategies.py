@@ -1,0 +1,91 @@
+"""Contract of every registered strategy, and what the pool-based ones promise beyond it."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from core.types import Candidate, TrialResult, TrialStatus
+from search.results import pareto_front
+from search.strategies import all_strategies, get_strategy
+from search.strategies._base import HistoryItem
+from tests.search.helpers import bowl, context, grid_space, run_engine
+
+RUNNABLE = [name for name, cls in all_strategies().items() if not cls.needs_llm]
+POOL_BASED = ["bo", "local", "bandit"]
+
+
+@pytest.mark.parametrize("strategy", RUNNABLE)
+def test_no_trial_goes_to_a_forbidden_or_repeated_config(strategy):
+    space = grid_space()
+    engine = run_engine(strategy, context(space, parallelism=3), trials=30)
+    keys = [space.key(h.candidate.params) for h in engine.history]
+    assert all(space.is_valid(h.candidate.params) for h in engine.history)
+    assert len(set(keys)) == len(keys) == 30
+
+
+@pytest.mark.parametrize("strategy", POOL_BASED)
+def test_pool_strategies_propose_only_valid_unseen_distinct_configs(strategy):
+    space = grid_space()
+    ctx = context(space)
+    history = [HistoryItem(i, Candidate(c), bowl(c)) for i, c in enumerate(
+        random.Random(1).sample(list(space.valid_configs()), 12))]
+    proposals = get_strategy(strategy).propose(ctx, history, 8)
+    keys = [space.key(c.params) for c in proposals]
+    seen = {space.key(h.candidate.params) for h in history}
+    assert len(keys) == 8 and len(set(keys)) == 8, "a batch must hold distinct configs"
+    assert not seen & set(keys)
+    assert all(space.is_valid(c.params) for c in proposals)
+    assert all(c.origin.startswith(f"{strategy}:") for c in proposals)
+
+
+def test_batch_of_the_engine_is_distinct_for_parallel_workers():
+    space = grid_space()
+    engine = run_engine("bo", context(space, parallelism=6), trials=12)
+    batch = engine.ask(6)
+    keys = {space.key(p.candidate.params) for p in batch}
+    assert len(keys) == 6 and not keys & {space.key(h.candidate.params) for h in engine.history}
+
+
+@pytest.mark.parametrize("strategy", ["bo", "bandit"])
+def test_failures_steer_the_search_away_from_failing_regions(strategy):
+    space = grid_space()
+
+    def late_failures(name: str) -> int:
+        runs = [run_engine(name, context(space, seed=s), trials=40).history[15:] for s in range(3)]
+        return sum(h.result.status == TrialStatus.COMPILE_ERROR for run in runs for h in run)
+
+    # About a third of the valid configs fail; once a model has seen some failures it should
+    # spend far fewer trials there than uniform sampling does.
+    assert late_failures(strategy) <= 0.5 * late_failures("random")
+
+
+def test_model_based_search_beats_random_on_a_smooth_landscape():
+    space = grid_space()
+    best = {}
+    for strategy in ("bo", "random"):
+        best[strategy] = sorted(run_engine(strategy, context(space, seed=s), trials=25).best_value for s in range(3))
+    assert best["bo"][1] < best["random"][1]
+    assert best["bo"][1] <= 1.5  # the optimum is 1.0
+
+
+def test_two_objectives_give_a_pareto_front():
+    space = grid_space()
+    engine = run_engine("bo", context(space, objectives=("time_ms", "energy_j")), trials=30)
+    from core.types import Objective
+
+    rows = [{"feasible": h.result.ok, "values": h.result.objective_values([Objective("time_ms"), Objective("energy_j")]),
+             "number": h.number} for h in engine.history]
+    front = pareto_front(rows, [Objective("time_ms"), Objective("energy_j")])
+    assert len(front) >= 2
+    times = [t["values"][0] for t in front]
+    energies = [t["values"][1] for t in front]
+    assert times == sorted(times) and energies == sorted(energies, reverse=True)
+
+
+def test_a_failed_result_is_a_result_not_an_error():
+    space = grid_space()
+    engine = run_engine("bo", context(space), trials=15,
+                        evaluate=lambda c: TrialResult.failure(TrialStatus.CRASHED, "boom"))
+    assert engine.n_told == 15 and engine.best_value is None
