@@ -121,3 +121,25 @@ class WorkerSeen(Base):
     hostname: Mapped[str] = mapped_column(String(128))
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentCall(Base):
+    """One LLM call made for a job: what was asked, what came back, what it cost, and what became
+    of each proposal (``proposals``: params, note, fate; trial numbers are joined at read time)."""
+
+    __tablename__ = "agent_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    agent: Mapped[str] = mapped_column(String(32))  # "config" or "kernel"
+    strategy: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(256))
+    messages: Mapped[list[Any]]  # the prompt, as chat messages
+    response: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
+    proposals: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
