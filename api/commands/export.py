@@ -32,4 +32,4 @@ def pull(target: str = typer.Argument(..., help="target name, e.g. matmul"),
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(result.text)
-    err.print(f"{'wrote ' + str(output) if output else target}: {result.summary()}")
+    err.print(f"{'wrote ' + str(output) if output else target}: {result.summary()}", soft_wrap=True)

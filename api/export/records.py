@@ -7,7 +7,7 @@ from typing import Any
 
 from core.errors import UserInputError
 
-ROOFLINE_METRIC = "roofline_fraction"  # share of the device's speed-of-light bound, when a device reports it
+ROOFLINE_METRIC = "fraction_of_roofline"  # share of the speed-of-light bound the device reports (sim:<gpu> does)
 
 
 def metric_direction(target: str, metric: str) -> str:
@@ -43,7 +43,7 @@ def best_record(row: dict[str, Any]) -> dict[str, Any]:
         "metric": row["metric"], "value": row["value"], "provenance": row["provenance"],
         "speedup_vs_baseline": speedup(row),
         "baseline_provenance": baseline.get("provenance") if baseline else None,
-        "roofline_fraction": (row.get("metrics") or {}).get(ROOFLINE_METRIC),
+        "fraction_of_roofline": (row.get("metrics") or {}).get(ROOFLINE_METRIC),
         "strategy": row["strategy"], "job_id": row["job_id"], "trial_number": row["trial_number"],
         "seed": row["seed"], "versions": row.get("versions") or {}, "updated_at": row["updated_at"],
     }

@@ -16,7 +16,6 @@ from api.submit import submit_job
 from core.settings import Settings
 from db.session import ensure_schema
 from tests.conftest import SPACES_DIR
-from tests.export.seeding import seed_best
 from worker.jobs import run_job_embedded
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,8 +23,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 GEMM = "replay:gemm_RTX_3090"
-MATMUL_CONFIG = dict(variant="grouped", BLOCK_M=128, BLOCK_N=256, BLOCK_K=64, GROUP_M=8, SPLIT_K=1, num_warps=8,
-                     num_stages=3)
 
 
 def _free_port() -> int:
@@ -36,8 +33,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory) -> dict:
-    """Finished jobs from real tuning runs (replayed GEMM, modelled systolic array with two objectives)
-    and a modelled matmul best config with a torch baseline and a roofline share."""
+    """Finished jobs from real tuning runs: a replayed GEMM, a modelled systolic array with two objectives,
+    and a matmul on the modelled H100 (with a modelled torch baseline and roofline share)."""
     db = tmp_path_factory.mktemp("dashboard") / "tuneforge.db"
     settings = Settings(database_url=f"sqlite:///{db}", broker_url=None, spaces_dir=SPACES_DIR, embedded_workers=1)
     ensure_schema(settings.database_url)
@@ -46,9 +43,10 @@ def seeded(tmp_path_factory) -> dict:
     accel = submit_job(settings, {"target": "accel", "device": "sim:systolic", "trials": 40, "strategy": "nsga2",
                                   "objectives": ["latency_ms", "area_mm2"], "seed": 0})
     run_job_embedded(accel, settings)
-    matmul = seed_best(settings, target="matmul", dims={"M": 4096, "N": 4096, "K": 4096}, dtype="fp16",
-                       device="sim:h100", device_name="NVIDIA H100 SXM (modelled)", params=MATMUL_CONFIG,
-                       time_ms=0.2, provenance="modelled", baseline_ms=0.25, extra_metrics={"roofline_fraction": 0.7})
+    # Fewer trials than parameter importance needs: its page says so instead of plotting noise.
+    matmul = submit_job(settings, {"target": "matmul", "device": "sim:h100", "shape": "M=1024,N=1024,K=1024",
+                                   "dtype": "fp16", "trials": 4, "strategy": "random", "seed": 0})
+    run_job_embedded(matmul, settings)
     return {"settings": settings, "gemm": gemm, "accel": accel, "matmul": matmul}
 
 

@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.export.module import exportable, render_module
+from api.submit import submit_job
 from db.session import ensure_schema
 from kernels.registry import all_targets
 from tests.export.seeding import seed_best
+from worker.jobs import run_job_embedded
 
 SMALL = dict(variant="splitk", BLOCK_M=32, BLOCK_N=16, BLOCK_K=16, GROUP_M=1, SPLIT_K=2, num_warps=4, num_stages=2)
 LARGE = dict(variant="grouped", BLOCK_M=128, BLOCK_N=256, BLOCK_K=64, GROUP_M=8, SPLIT_K=1, num_warps=8,
@@ -37,7 +39,7 @@ def tuned(settings):
               device_name="cpu (Triton interpreter)", params=BF16, time_ms=6.0, provenance="measured")
     seed_best(settings, target="matmul", dims={"M": 4096, "N": 4096, "K": 4096}, dtype="fp16", device="sim:h100",
               device_name="NVIDIA H100 SXM (modelled)", params=LARGE, time_ms=0.2, provenance="modelled",
-              baseline_ms=0.25, extra_metrics={"roofline_fraction": 0.71})
+              baseline_ms=0.25, extra_metrics={"fraction_of_roofline": 0.71})
     return settings
 
 
@@ -74,24 +76,40 @@ STANDALONE = textwrap.dedent("""
 """)
 
 
+def _run_standalone(module: Path, cwd: Path) -> dict:
+    script = STANDALONE.replace("SITE_PACKAGES", repr(sysconfig.get_paths()["purelib"])).replace(
+        "MODULE_DIR", repr(str(module.parent)))
+    run = subprocess.run([sys.executable, "-I", "-S", "-c", script], cwd=cwd, capture_output=True, text=True,
+                         timeout=120, env={"TRITON_INTERPRET": "1", "PATH": os.environ["PATH"]})
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["modules"] == []  # nothing of tuneforge was imported
+    assert report["error"] < 1e-5 and report["error_override"] < 1e-5
+    assert report["error_bf16"] < 1e-2  # bf16 keeps 8 bits of mantissa
+    return report
+
+
 def test_pulled_matmul_runs_without_tuneforge_and_matches_torch(tuned, tmp_path):
     module = tmp_path / "vendored" / "matmul_tuned.py"
     result = _pull(tuned, "matmul", "--device", "cpu", "-o", str(module))
     assert result.returncode == 0, result.stderr
     assert "2 tuned config(s): 2 measured" in result.stderr
-    text = module.read_text()
-    assert "sim:h100" not in text  # --device keeps one device's configs
-
-    script = STANDALONE.replace("SITE_PACKAGES", repr(sysconfig.get_paths()["purelib"])).replace(
-        "MODULE_DIR", repr(str(module.parent)))
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120, env={"TRITON_INTERPRET": "1", "PATH": os.environ["PATH"]})
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout)
-    assert report["modules"] == []
+    assert "sim:h100" not in module.read_text()  # --device keeps one device's configs
+    report = _run_standalone(module, tmp_path)
     assert report["chosen"] == SMALL and report["chosen_bf16"] == BF16
-    assert report["error"] < 1e-5 and report["error_override"] < 1e-5
-    assert report["error_bf16"] < 1e-2  # bf16 keeps 8 bits of mantissa
+
+
+def test_module_from_a_real_tuning_job_dispatches_to_its_best_config(settings, tmp_path):
+    ensure_schema(settings.database_url)
+    job_id = submit_job(settings, {"target": "matmul", "device": "sim:h100", "shape": "M=64,N=64,K=64",
+                                   "dtype": "fp32", "trials": 12, "strategy": "random", "seed": 3})
+    job = run_job_embedded(job_id, settings)
+    module = tmp_path / "matmul_tuned.py"
+    result = _pull(settings, "matmul", "--device", "sim:h100", "-o", str(module))
+    assert result.returncode == 0 and "1 tuned config(s): 1 modelled" in result.stderr
+    assert "modelled, not measured" in module.read_text()
+    report = _run_standalone(module, tmp_path)
+    assert report["chosen"] == job["result"]["best"]["params"]
 
 
 def test_module_header_says_which_numbers_are_modelled(tuned):
@@ -116,7 +134,7 @@ def test_jsonl_export_has_one_record_per_best_config(tuned):
     assert len(records) == 3
     modelled = next(r for r in records if r["device"] == "sim:h100")
     assert modelled["provenance"] == "modelled" and modelled["params"] == LARGE
-    assert modelled["speedup_vs_baseline"] == pytest.approx(1.25) and modelled["roofline_fraction"] == 0.71
+    assert modelled["speedup_vs_baseline"] == pytest.approx(1.25) and modelled["fraction_of_roofline"] == 0.71
     assert modelled["dims"] == {"M": 4096, "N": 4096, "K": 4096} and modelled["versions"]["triton"]
     assert unknown.status_code == 404 and "tuneforge tune softmax" in unknown.json()["detail"]
     assert bad.status_code == 400 and "jsonl" in bad.json()["detail"]
