@@ -11,6 +11,12 @@ from db.session import session_scope
 from db.store import JobStore
 
 
+def family_of(url: str, target: str) -> str | None:
+    """The family of a target that jobs have tuned (replay targets live in no registry)."""
+    with session_scope(url) as s:
+        return s.scalars(select(Job.family).where(Job.target == target).limit(1)).first()
+
+
 def knowledge_rows(url: str, *, family: str, device: str | None = None,
                    limit: int = 5000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(best configs, recent trials) of ``family`` on ``device`` (every device when None)."""

@@ -80,7 +80,8 @@ def check_source(source: str, *, function: str, dtype: str | None = None) -> lis
         return [Violation("syntax", exc.lineno or 0, f"the module does not parse: {exc.msg}")]
     checker = _Checker(tree, function=function, fp32=(dtype or "fp32") == "fp32")
     checker.run()
-    return sorted(checker.found, key=lambda v: v.line)
+    # What the module does wrong comes before what it lacks (module-wide findings have line 0).
+    return sorted(checker.found, key=lambda v: (v.line == 0, v.line))
 
 
 def _dotted(node: ast.AST) -> str | None:

@@ -1,0 +1,45 @@
+"""``GET /api/v1/jobs/{id}/agent-calls``: every LLM call of a job with what became of its proposals;
+``GET /api/v1/knowledge/{target}``: what worked for the target's family, as agents read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+
+from agents.knowledge import Knowledge, distill
+from api.deps import store_of
+from core.errors import NotFoundError
+from db.agent_calls import AgentCallStore
+from db.knowledge import family_of, knowledge_rows
+from db.store import JobStore
+
+router = APIRouter(prefix="/api/v1", tags=["agents"])
+
+
+def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
+    from kernels.registry import all_targets
+
+    known = all_targets().get(target)
+    family = known.family if known else family_of(url, target)
+    if family is None:
+        raise NotFoundError(f"no target {target!r} is registered or has been tuned; `tuneforge targets` lists them")
+    best, trials = knowledge_rows(url, family=family, device=device)
+    return distill(best, trials, family=family, device=device)
+
+
+@router.get("/jobs/{job_id}/agent-calls")
+def agent_calls(job_id: str, store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
+    store.get_job(job_id)  # 404 for an unknown job
+    return AgentCallStore(store.url).calls(job_id)
+
+
+@router.get("/knowledge/{target}")
+def knowledge(target: str, device: str | None = Query(None, description="only results from this device"),
+              store: JobStore = Depends(store_of)) -> dict[str, Any]:
+    found = target_knowledge(store.url, target, device)
+    return {**found.to_dict(), "text": found.to_text(first=target)}
+
+
+def setup(app: FastAPI) -> None:
+    app.include_router(router)
