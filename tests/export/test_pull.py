@@ -30,13 +30,14 @@ BF16 = dict(variant="tiled", BLOCK_M=16, BLOCK_N=32, BLOCK_K=32, GROUP_M=1, SPLI
 
 @pytest.fixture
 def tuned(settings):
-    """Best matmul configs as tuning jobs leave them: two problems on the CPU, one modelled H100 result."""
+    """Best matmul configs as tuning jobs leave them: two measured on a GPU, one modelled H100 result.
+    The standalone run happens on the CPU, so its dispatch falls back on dtype and shape."""
     ensure_schema(settings.database_url)
-    seed_best(settings, target="matmul", dims={"M": 64, "N": 64, "K": 64}, dtype="fp32", device="cpu",
-              device_name="cpu (Triton interpreter)", params=SMALL, time_ms=4.0, provenance="measured",
+    seed_best(settings, target="matmul", dims={"M": 64, "N": 64, "K": 64}, dtype="fp32", device="cuda",
+              device_name="NVIDIA H100 80GB HBM3", params=SMALL, time_ms=4.0, provenance="measured",
               baseline_ms=2.0)
-    seed_best(settings, target="matmul", dims={"M": 64, "N": 64, "K": 64}, dtype="bf16", device="cpu",
-              device_name="cpu (Triton interpreter)", params=BF16, time_ms=6.0, provenance="measured")
+    seed_best(settings, target="matmul", dims={"M": 64, "N": 64, "K": 64}, dtype="bf16", device="cuda",
+              device_name="NVIDIA H100 80GB HBM3", params=BF16, time_ms=6.0, provenance="measured")
     seed_best(settings, target="matmul", dims={"M": 4096, "N": 4096, "K": 4096}, dtype="fp16", device="sim:h100",
               device_name="NVIDIA H100 SXM (modelled)", params=LARGE, time_ms=0.2, provenance="modelled",
               baseline_ms=0.25, extra_metrics={"fraction_of_roofline": 0.71})
@@ -91,7 +92,7 @@ def _run_standalone(module: Path, cwd: Path) -> dict:
 
 def test_pulled_matmul_runs_without_tuneforge_and_matches_torch(tuned, tmp_path):
     module = tmp_path / "vendored" / "matmul_tuned.py"
-    result = _pull(tuned, "matmul", "--device", "cpu", "-o", str(module))
+    result = _pull(tuned, "matmul", "--device", "cuda", "-o", str(module))
     assert result.returncode == 0, result.stderr
     assert "2 tuned config(s): 2 measured" in result.stderr
     assert "sim:h100" not in module.read_text()  # --device keeps one device's configs
@@ -120,7 +121,7 @@ def test_module_header_says_which_numbers_are_modelled(tuned):
     compile(text, "matmul_tuned.py", "exec")
     assert "M=4096,N=4096,K=4096 fp16 on sim:h100 (NVIDIA H100 SXM (modelled)): 0.2 time_ms, modelled, not measured" \
         in text
-    assert "M=64,N=64,K=64 fp32 on cpu (cpu (Triton interpreter)): 4 time_ms, measured" in text
+    assert "M=64,N=64,K=64 fp32 on cuda (NVIDIA H100 80GB HBM3): 4 time_ms, measured" in text
     assert "torch 2" in text and "triton 3" in text  # the versions it was tuned with
     assert response.headers["content-disposition"].endswith('filename="matmul_tuned.py"')
 
