@@ -47,6 +47,16 @@ class TritonDevice(Device):
 
     def _verify(self, target: TritonTarget, problem: Problem, candidate: Candidate, *, small: bool,
                 timing: TimingRequest | None = None) -> Verdict:
+        if candidate.source is not None:
+            # Code from outside the shipped templates (an agent, a user) gets the static checks and a
+            # fresh sandboxed process with limits, never the shared long-lived worker.
+            from evaluators.agent_code.sandbox import Limits
+            from evaluators.agent_code.verify import verify_agent_source
+
+            limits = Limits(wall_s=self.settings.eval_timeout_s,
+                            memory_bytes=None if self.worker_kind == "cuda" else Limits.memory_bytes)
+            return verify_agent_source(target, problem, candidate.params, candidate.source, device=self.worker_kind,
+                                       small=small, timing=timing, limits=limits)
         return verify_candidate(target, problem, candidate.params, pool=self.pool, cache=self.cache,
                                 timeout_s=self.settings.eval_timeout_s, small=small, source=candidate.source,
                                 timing=timing)
