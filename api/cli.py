@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api import commands
-from api.console import err, fail, format_params, out, print_json, provenance_label
+from api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
 from core.errors import NotFoundError, UserInputError
 from core.settings import get_settings
 
@@ -114,10 +114,14 @@ def _report_job(job: dict[str, Any], as_json: bool) -> None:
             out.print(f"best {result['objectives'][0]}: [bold]{best['values'][0]:.6g}[/bold] "
                       f"({provenance_label(best['provenance'])}, {best['device_name']})")
             out.print(f"best config: {format_params(best['params'])}")
+            out.print(f"its metrics: {format_metrics(best['metrics'])}")
             if result.get("speedup_vs_baseline"):
                 out.print(f"improvement over the baseline ({result['objectives'][0]}, "
                           f"{provenance_label(job['baseline']['provenance'])}): "
                           f"{result['speedup_vs_baseline']:.3f}x")
+                out.print(f"baseline metrics: {format_metrics(job['baseline']['metrics'])}")
+                if job["baseline"].get("log"):
+                    out.print(f"[dim]{job['baseline']['log']}[/dim]")
     _exit_status(job)
 
 
