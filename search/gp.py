@@ -46,7 +46,7 @@ class GaussianProcess:
         bounds = [LOG_LENGTH] * d + [LOG_SIGNAL, LOG_NOISE]
         diffs2 = (self.x[:, None, :] - self.x[None, :, :]) ** 2  # n x n x d
         best = minimize(self._nll, np.clip(start, *zip(*bounds)), args=(diffs2,), jac=True, method="L-BFGS-B",
-                        bounds=bounds, options={"maxiter": 60})
+                        bounds=bounds, options={"maxiter": 40})
         return best.x
 
     def _nll(self, theta: np.ndarray, diffs2: np.ndarray) -> tuple[float, np.ndarray]:

@@ -16,11 +16,11 @@ from search.observations import Observations
 # Random configs a model needs before it is worth fitting.
 INITIAL_DESIGN = 8
 # Random unseen configs scored by the model per proposal (the incumbents' neighbours always are).
-SCORED_SAMPLE = 4000
+SCORED_SAMPLE = 1500
 INCUMBENTS = 5
 # Hyperparameters are refitted at every proposal early on, then every REFIT_EVERY trials.
 REFIT_UNTIL = 40
-REFIT_EVERY = 8
+REFIT_EVERY = 10
 
 
 class Technique(Protocol):

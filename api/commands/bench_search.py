@@ -16,8 +16,8 @@ from rich.table import Table
 from api.console import err, fail, out, print_json
 from core.settings import get_settings
 
-DEFAULT_STRATEGIES = "bo,bandit,local,random"
-DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,mls,pso,diff_evo,basinhopping"
+DEFAULT_STRATEGIES = "bandit,bo"
+DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,pso,diff_evo"
 
 
 def _csv(text: str) -> list[str]:

@@ -20,12 +20,12 @@ TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
 @dataclass(frozen=True)
 class RunSpec:
     path: Path
+    json_path: Path  # the same file unpacked, for Kernel Tuner
     tool: str
     strategy: str
     seed: int
     budget: int
     parallel: int
-    scratch: Path
 
     @property
     def key(self) -> RunKey:
@@ -41,17 +41,18 @@ def run_one(spec: RunSpec) -> tuple[RunKey, Trace]:
     if spec.tool == TUNEFORGE:
         return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel)
     names = [p.name for p in load_recorded_space(spec.path).params]
-    return spec.key, run_kernel_tuner(plain_json(spec.path, spec.scratch), names, spec.strategy, spec.seed,
-                                      spec.budget)
+    return spec.key, run_kernel_tuner(spec.json_path, names, spec.strategy, spec.seed, spec.budget)
 
 
 def plan(paths: list[Path], strategies: list[str], kt_strategies: list[str], seeds: int, budget: int,
          parallels: list[int], scratch: Path) -> list[RunSpec]:
     specs = []
     for path in paths:
+        # Unpacked here, once, before any worker process needs it.
+        json_path = plain_json(path, scratch) if kt_strategies else path
         for seed in range(seeds):
-            specs += [RunSpec(path, TUNEFORGE, s, seed, budget, p, scratch) for s in strategies for p in parallels]
-            specs += [RunSpec(path, KERNEL_TUNER, s, seed, budget, 1, scratch) for s in kt_strategies]
+            specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p) for s in strategies for p in parallels]
+            specs += [RunSpec(path, json_path, KERNEL_TUNER, s, seed, budget, 1) for s in kt_strategies]
     return specs
 
 
