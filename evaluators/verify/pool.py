@@ -79,7 +79,10 @@ class Worker:
         return line
 
     def log_tail(self, chars: int = 3000) -> str:
-        self.proc.poll()
+        try:  # its stdout closes a moment before its exit status can be read
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             text = Path(self._stderr.name).read_text(errors="replace")[-chars:]
         except OSError:
