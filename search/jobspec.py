@@ -29,7 +29,7 @@ class JobSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def build_job_spec(settings: Settings, *, target: str | None, device: str, strategy: str = "tpe",
+def build_job_spec(settings: Settings, *, target: str | None, device: str, strategy: str = "bandit",
                    shape: str | dict[str, int] | None = None, dtype: str | None = None,
                    extra: dict[str, str] | None = None, objectives: list[str] | None = None,
                    constraints: list[str] | None = None, trials: int = 100, seconds: float | None = None,

@@ -40,6 +40,8 @@ class Observations:
         ``weights`` (ParEGO), so different weights aim at different parts of the Pareto front.
         """
         vals = self.values
+        if not self.n_ok:
+            return np.zeros(len(vals))
         if vals.shape[1] > 1:
             ok = vals[~self.failed]
             lo, hi = ok.min(0), ok.max(0)
@@ -48,8 +50,7 @@ class Observations:
             folded = (norm * w).max(1) + 0.05 * (norm * w).sum(1)
         else:
             folded = vals[:, 0].copy()
-        worst = np.nanmax(folded) if self.n_ok else 0.0
-        folded[self.failed] = worst
+        folded[self.failed] = np.nanmax(folded)
         return folded
 
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
 from rich.table import Table
 
 from api.console import err, fail, out, print_json
@@ -106,12 +107,12 @@ def _without_curves(row: dict) -> dict:
 
 
 def _cell(q: dict) -> str:
-    return f"{q['median']:.3f} [{q['q1']:.3f}-{q['q3']:.3f}]"
+    return f"{q['median']:.3f} ({q['q1']:.3f}-{q['q3']:.3f})"
 
 
 def _print_tables(summary: dict) -> None:
     budgets = [str(b) for b in summary["budgets"]]
-    table = Table(title="fraction of optimum: median [quartiles] over seeds", show_lines=False)
+    table = Table(title="fraction of optimum: median (quartiles) over seeds", show_lines=False)
     for col in ("space", "method", "workers", *budgets):
         table.add_column(col, justify="right" if col in budgets else "left")
     last = None
@@ -123,7 +124,8 @@ def _print_tables(summary: dict) -> None:
         table.add_row(row["space"] if row["space"] != last else "", row["method"], str(row["parallel"]), *cells,
                       end_section=False)
         last = row["space"]
-    out.print(table, width=max(out.width, 150))
+    # Wide enough for every column whether or not stdout is a terminal.
+    Console(width=max(out.width, 160), highlight=False).print(table)
     for s in summary["batch_speedup"]:
         mean = "n/a" if s["geometric_mean"] is None else f"{s['geometric_mean']:.2f}x"
         out.print(f"{s['method']} with {s['parallel']} workers needs {mean} less simulated wall time to reach "

@@ -70,9 +70,10 @@ def test_model_based_search_beats_random_on_a_smooth_landscape():
     assert best["bo"][1] <= 1.5  # the optimum is 1.0
 
 
-def test_two_objectives_give_a_pareto_front():
+@pytest.mark.parametrize("strategy", POOL_BASED)
+def test_two_objectives_give_a_pareto_front(strategy):
     space = grid_space()
-    engine = run_engine("bo", context(space, objectives=("time_ms", "energy_j")), trials=30)
+    engine = run_engine(strategy, context(space, objectives=("time_ms", "energy_j")), trials=30)
     from core.types import Objective
 
     rows = [{"feasible": h.result.ok, "values": h.result.objective_values([Objective("time_ms"), Objective("energy_j")]),
