@@ -42,7 +42,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          device: str = DeviceOpt,
          shape: Optional[str] = typer.Option(None, help="problem shape, e.g. M=4096,N=4096,K=4096"),
          dtype: Optional[str] = typer.Option(None, help="fp16, bf16, fp32, ..."),
-         strategy: str = typer.Option("tpe", help="see `tuneforge strategies`"),
+         strategy: str = typer.Option("bandit", help="see `tuneforge strategies`"),
          trials: int = typer.Option(100, help="trial budget"),
          seconds: Optional[float] = typer.Option(None, help="time budget in charged device seconds"),
          seed: int = typer.Option(0, help="same seed, device and budget: same trials"),
@@ -234,7 +234,7 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
 @app.command()
 def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt,
            shape: Optional[str] = typer.Option(None), dtype: Optional[str] = typer.Option(None),
-           strategy: str = typer.Option("tpe"), trials: int = typer.Option(100),
+           strategy: str = typer.Option("bandit"), trials: int = typer.Option(100),
            seconds: Optional[float] = typer.Option(None), seed: int = typer.Option(0),
            parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),

@@ -12,7 +12,7 @@ class JobRequest(BaseModel):
 
     target: str | None = Field(None, description="target name; omit for a replay device, which names its own")
     device: str = Field(..., description="cpu, cuda, sim:h100, sim:systolic, replay:<file>, ...")
-    strategy: str = "tpe"
+    strategy: str = "bandit"
     shape: str | dict[str, int] | None = Field(None, description="e.g. 'M=4096,N=4096,K=4096'")
     dtype: str | None = None
     extra: dict[str, str] | None = Field(None, description="named options, e.g. {'workload': 'resnet18'}")
