@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from core.errors import UserInputError
-from core.space import Config
+from core.space import Config, Constraint, Param, Space
 from core.types import Problem
 from kernels._base import Target
 
@@ -168,6 +168,17 @@ def pow2_values(low: int, high: int) -> tuple[int, ...]:
         values.append(v)
         v *= 2
     return tuple(values)
+
+
+def row_block_space(row_length: int, max_block: int) -> Space:
+    """The space of a row-wise kernel: a block over the row, warps and stages; no block longer than
+    the row padded to a power of two."""
+    fit = max(128, next_pow2(row_length))
+    return Space(
+        params=[Param("BLOCK_N", pow2_values(128, max_block)), Param("num_warps", (1, 2, 4, 8, 16, 32)),
+                Param("num_stages", (1, 2, 3, 4))],
+        constraints=[Constraint(f"BLOCK_N <= {fit} (no block larger than the padded row)",
+                                lambda c: c["BLOCK_N"] <= fit)])
 
 
 def next_pow2(n: int) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.space import Config, Constraint, Param, Space
+from core.space import Config, Space
 from core.types import Problem
-from kernels._triton_common import StreamProfile, TritonTarget, next_pow2, pow2_values
+from kernels._triton_common import StreamProfile, TritonTarget, row_block_space
 
 
 class LayerNormTarget(TritonTarget):
@@ -18,12 +18,7 @@ class LayerNormTarget(TritonTarget):
         return Problem(dims={"rows": 8192, "N": 8192}, dtype="fp32")
 
     def space(self, problem: Problem) -> Space:
-        fit = max(128, next_pow2(problem.dims["N"]))
-        return Space(
-            params=[Param("BLOCK_N", pow2_values(128, 32768)), Param("num_warps", (1, 2, 4, 8, 16, 32)),
-                    Param("num_stages", (1, 2, 3, 4))],
-            constraints=[Constraint(f"BLOCK_N <= {fit} (no block larger than the padded row)",
-                                    lambda c: c["BLOCK_N"] <= fit)])
+        return row_block_space(problem.dims["N"], max_block=32768)
 
     def flops(self, problem: Problem) -> float:
         return 8.0 * problem.dims["rows"] * problem.dims["N"]

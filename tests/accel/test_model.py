@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from evaluators.systolic.design import Design, DesignArrays
-from evaluators.systolic.model import score, simulate, totals
+from evaluators.systolic.model import score, totals
 from evaluators.systolic.workload import WorkloadArrays
 from kernels.accel.layers import Layer, LayerFormat, parse_layer
 from kernels.accel.workloads import WORKLOADS, get_workload, resnet18, transformer_block

@@ -12,8 +12,8 @@ from core.errors import UserInputError
 from db.agent_calls import AgentCallStore
 from db.store import JobStore
 from search.jobspec import build_job_spec
-from tests.agents.fake_llm import API_KEY, FakeLLM, Reply
-from tests.agents.tricks import LAUNCH, softmax_module
+from tests.agents.fake_llm import API_KEY, FakeLLM
+from tests.agents.tricks import softmax_module
 from worker.jobs import run_job_embedded
 
 KERNELS = Path(__file__).parent / "kernels"
