@@ -51,6 +51,7 @@ class _State:
     next_number: int = 0
     spent_s: float = 0.0
     best_value: float | None = None
+    pending: dict[tuple, Candidate] = field(default_factory=dict)  # asked, not yet told
 
 
 class SearchEngine:
@@ -84,9 +85,14 @@ class SearchEngine:
 
     # -- ask ------------------------------------------------------------------------------------
     def ask(self, want: int) -> list[Proposal]:
-        """Up to ``want`` distinct, unseen, valid candidates (fewer only when the space runs out)."""
+        """Up to ``want`` distinct, unseen, valid candidates (fewer only when the space runs out).
+
+        Candidates asked earlier and not told yet are pending: nothing asked repeats them, and
+        the strategy sees them, so asking one at a time as each worker frees up works as well
+        as asking for whole batches.
+        """
         batch: list[Proposal] = []
-        in_batch: set[tuple] = set()
+        in_batch: set[tuple] = set(self.state.pending)
 
         def fresh(config: dict) -> bool:
             key = self.space.key(config)
@@ -101,7 +107,8 @@ class SearchEngine:
             if len(batch) < want and fresh(cand.params):
                 enqueue(Candidate(cand.params, cand.source, origin="warm-start", note=cand.note))
         if len(batch) < want:
-            for cand in self.strategy.propose(self.ctx, self.state.history, want - len(batch)):
+            pending = [*self.state.pending.values(), *(p.candidate for p in batch)]
+            for cand in self.strategy.propose(self.ctx, self.state.history, want - len(batch), pending=pending):
                 if len(batch) < want and fresh(cand.params):
                     enqueue(cand)
         redraws = 0
@@ -120,6 +127,7 @@ class SearchEngine:
                     break
                 enqueue(Candidate(config, origin="random-fill"))
                 redraws = 0
+        self.state.pending.update((self.space.key(p.candidate.params), p.candidate) for p in batch)
         return batch
 
     def _tell_known(self, trial: optuna.trial.Trial, key: tuple) -> None:
@@ -174,6 +182,7 @@ class SearchEngine:
         if better:
             self.state.best_value = values[0]
         self.state.seen[self.space.key(candidate.params)] = result
+        self.state.pending.pop(self.space.key(candidate.params), None)
         self.state.history.append(HistoryItem(told.number, candidate, result))
         self.state.next_number += 1
         self.state.spent_s += result.cost_s

@@ -93,13 +93,11 @@ class GaussianProcess:
         var = np.maximum(self.signal - (v * v).sum(0), 1e-12)
         return mean * self.y_std + self.y_mean, np.sqrt(var) * self.y_std
 
-    def with_point(self, x: np.ndarray, y: float) -> GaussianProcess:
-        """The same hyperparameters conditioned on one more (possibly imagined) observation."""
-        xs = np.vstack([self.x, x[None, :]])
-        ys = np.append(self.z * self.y_std + self.y_mean, y)
+    def with_points(self, xs: np.ndarray, ys: np.ndarray) -> GaussianProcess:
+        """The same hyperparameters conditioned on more (possibly imagined) observations."""
         gp = GaussianProcess.__new__(GaussianProcess)
-        gp.x, gp.y_mean, gp.y_std, gp.theta = xs, self.y_mean, self.y_std, self.theta
-        gp.z = (ys - gp.y_mean) / gp.y_std
+        gp.x, gp.y_mean, gp.y_std, gp.theta = np.vstack([self.x, xs]), self.y_mean, self.y_std, self.theta
+        gp.z = np.append(self.z, (np.asarray(ys) - gp.y_mean) / gp.y_std)
         gp._factor()
         return gp
 

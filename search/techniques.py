@@ -67,8 +67,8 @@ class NeighbourhoodPick:
 
 class ModelPick:
     """Gaussian-process expected improvement; a batch is built with the posterior mean as a
-    stand-in result for each pick (a 'kriging believer' constant liar), which shrinks the
-    uncertainty around it so the next pick goes elsewhere."""
+    stand-in result for each pick and for each pending config (a 'kriging believer'), which
+    shrinks the uncertainty around it so the next pick goes elsewhere."""
 
     name = "model"
 
@@ -97,6 +97,11 @@ class ModelPick:
             runs = 1.0 - np.clip(fails.predict(feats[cand])[0], 0.0, 1.0)
         if refit:
             self._theta, self._fitted_at = gp.theta, n
+        if taken:
+            # Kriging believer for configs handed out but not told yet: observed at the model's
+            # own prediction, which keeps the mean but removes the uncertainty around them.
+            believed = feats[sorted(taken)]
+            gp = gp.with_points(believed, gp.predict(believed)[0])
         picks: list[int] = []
         best = scores.min()
         while len(picks) < k and len(cand):
@@ -104,7 +109,7 @@ class ModelPick:
             j = int(np.argmax(expected_improvement(mean, std, best) * runs))
             picks.append(int(cand[j]))
             if len(picks) < k:
-                gp = gp.with_point(feats[cand[j]], float(mean[j]))
+                gp = gp.with_points(feats[cand[j]][None, :], mean[j:j + 1])
             cand, runs = np.delete(cand, j), np.delete(runs, j)
         return picks
 

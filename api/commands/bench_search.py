@@ -19,6 +19,7 @@ from core.settings import get_settings
 
 DEFAULT_STRATEGIES = "bandit,bo"
 DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,pso,diff_evo"
+REFILLS = ("batch", "async")
 
 
 def _csv(text: str) -> list[str]:
@@ -45,6 +46,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                seeds: int = typer.Option(25, help="runs per space and method"),
                budgets: str = typer.Option("20,50,100,200", help="trial budgets reported"),
                parallel: str = typer.Option("1", help="simulated parallel workers for tuneforge, e.g. 1,4"),
+               refill: str = typer.Option("batch", help="how parallel workers get candidates: 'batch' (one per "
+                                          "worker, the next batch when all are done), 'async' (one as each "
+                                          "worker frees up), or both: batch,async"),
                workers: int = typer.Option(os.cpu_count() or 1, help="processes running seeds at once"),
                out_dir: Optional[Path] = typer.Option(None, "--out", help="write bench_search.json and "
                                                       "bench_search.png here"),
@@ -73,12 +77,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             fail("Kernel Tuner is not installed: `pip install kernel_tuner`, or pass --kt '' to skip it")
         budget_list = sorted(set(_ints(budgets, "--budgets")))
         parallels = sorted(set(_ints(parallel, "--parallel")))
+        refills = tuple(dict.fromkeys(_csv(refill)))
+        if not refills or set(refills) - set(REFILLS):
+            fail(f"--refill takes some of {', '.join(REFILLS)}; got {refill!r}")
         if seeds < 1:
             fail("--seeds must be at least 1")
 
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tuneforge-bench-") as scratch:
-            specs = plan(paths, tf_strategies, kt_strategies, seeds, max(budget_list), parallels, Path(scratch))
+            specs = plan(paths, tf_strategies, kt_strategies, seeds, max(budget_list), parallels, Path(scratch),
+                         refills)
             progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=err, disable=as_json)
             with progress:
@@ -88,7 +96,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         summary = summarize(traces, best_times(paths), budget_list)
         summary["runtime_s"] = round(time.perf_counter() - started, 1)
         summary["command"] = {"spaces": [str(p) for p in paths], "strategies": tf_strategies,
-                              "kernel_tuner": kt_strategies, "seeds": seeds, "parallel": parallels}
+                              "kernel_tuner": kt_strategies, "seeds": seeds, "parallel": parallels,
+                              "refill": list(refills)}
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / "bench_search.json").write_text(json.dumps(summary, indent=1))
@@ -106,6 +115,10 @@ def _without_curves(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.endswith("_curve")}
 
 
+def _workers(row: dict) -> str:
+    return str(row["parallel"]) if row["parallel"] == 1 else f"{row['parallel']} {row['refill']}"
+
+
 def _cell(q: dict) -> str:
     return f"{q['median']:.3f} ({q['q1']:.3f}-{q['q3']:.3f})"
 
@@ -121,14 +134,14 @@ def _print_tables(summary: dict) -> None:
                           if r["space"] == row["space"] and r["parallel"] == 1) for b in budgets}
         cells = [("[bold green]" if row["parallel"] == 1 and row["fraction"][b]["median"] >= best_at[b] else "")
                  + _cell(row["fraction"][b]) for b in budgets]
-        table.add_row(row["space"] if row["space"] != last else "", row["method"], str(row["parallel"]), *cells,
+        table.add_row(row["space"] if row["space"] != last else "", row["method"], _workers(row), *cells,
                       end_section=False)
         last = row["space"]
     # Wide enough for every column whether or not stdout is a terminal.
     Console(width=max(out.width, 160), highlight=False).print(table)
     for s in summary["batch_speedup"]:
         mean = "n/a" if s["geometric_mean"] is None else f"{s['geometric_mean']:.2f}x"
-        out.print(f"{s['method']} with {s['parallel']} workers needs {mean} less simulated wall time to reach "
+        out.print(f"{s['method']} with {_workers(s)} workers needs {mean} less simulated wall time to reach "
                   f"{summary['target_fraction']:.2f} of the optimum than with 1 (geometric mean over "
                   f"{s['spaces_reaching_target']} of {s['spaces']} spaces where both reach it)")
     out.print(f"runtime {summary['runtime_s']:.0f} s")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from core.settings import Settings
-from core.types import Objective
+from core.types import Objective, TrialResult
 from evaluators.registry import resolve_device, resolve_target
-from search.engine import SearchEngine
+from search.engine import Proposal, SearchEngine
 from search.strategies import get_strategy
 from search.strategies._base import StrategyContext
 
@@ -19,7 +20,7 @@ class Trace:
     """What one search run found, trial by trial."""
 
     times_ms: list[float | None] = field(default_factory=list)  # None: the config failed
-    wall_s: list[float] = field(default_factory=list)  # simulated wall clock when each trial's batch ended
+    wall_s: list[float] = field(default_factory=list)  # simulated wall clock when each trial was told
 
 
 @lru_cache(maxsize=16)
@@ -31,21 +32,32 @@ def _replay(path: Path):
     return settings, device, target, target.default_problem()
 
 
-def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1) -> Trace:
+def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1,
+                  refill: str = "batch") -> Trace:
+    """``parallel`` simulated workers. ``batch``: ask for one candidate per worker, wait for all of
+    them (the batch ends with its slowest candidate), ask again. ``async``: ask for one candidate
+    as soon as a worker frees up, the others still running."""
     settings, device, target, problem = _replay(path)
     ctx = StrategyContext(space=target.space(problem), objectives=[Objective("time_ms")], constraints=[],
                           seed=seed, parallelism=parallel, budget_trials=budget, target_name=target.name,
                           problem=problem, device=device.spec, job_id=f"bench-{seed}", settings=settings)
     engine = SearchEngine(get_strategy(strategy), ctx)
     trace, clock = Trace(), 0.0
+    running: list[tuple[float, int, Proposal, TrialResult]] = []  # heap by finish time
+    started = 0
     while engine.n_told < budget:
-        batch = engine.ask(min(parallel, budget - engine.n_told))
-        if not batch:
+        if refill == "async" or not running:
+            for proposal in engine.ask(min(parallel - len(running), budget - started)):
+                result = device.evaluate(target, problem, proposal.candidate)
+                heapq.heappush(running, (clock + result.cost_s, started, proposal, result))
+                started += 1
+        if not running:
             break
-        results = [device.evaluate(target, problem, p.candidate) for p in batch]
-        # N workers evaluate a batch at once: it ends when its slowest candidate does.
-        clock += max(r.cost_s for r in results)
-        for proposal, result in zip(batch, results):
+        # Batch mode tells the whole batch when its slowest candidate ends; async mode each one as it ends.
+        done = [heapq.heappop(running)] if refill == "async" else sorted(running)
+        running = [] if refill == "batch" else running
+        clock = done[-1][0]
+        for _, _, proposal, result in sorted(done, key=lambda d: d[1]):
             told = engine.tell(proposal, result)
             trace.times_ms.append(told.values[0] if told.values else None)
             trace.wall_s.append(clock)

@@ -26,11 +26,12 @@ class RunSpec:
     seed: int
     budget: int
     parallel: int
+    refill: str = "batch"
 
     @property
     def key(self) -> RunKey:
         return RunKey(space=space_name(self.path), method=f"{self.tool}:{self.strategy}", parallel=self.parallel,
-                      seed=self.seed)
+                      seed=self.seed, refill=self.refill)
 
 
 def space_name(path: Path) -> str:
@@ -39,19 +40,21 @@ def space_name(path: Path) -> str:
 
 def run_one(spec: RunSpec) -> tuple[RunKey, Trace]:
     if spec.tool == TUNEFORGE:
-        return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel)
+        return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel, spec.refill)
     names = [p.name for p in load_recorded_space(spec.path).params]
     return spec.key, run_kernel_tuner(spec.json_path, names, spec.strategy, spec.seed, spec.budget)
 
 
 def plan(paths: list[Path], strategies: list[str], kt_strategies: list[str], seeds: int, budget: int,
-         parallels: list[int], scratch: Path) -> list[RunSpec]:
+         parallels: list[int], scratch: Path, refills: tuple[str, ...] = ("batch",)) -> list[RunSpec]:
+    # With one worker both refills are the same search: it runs once, as "batch".
+    workers = [(p, r) for p in parallels for r in (("batch",) if p == 1 else refills)]
     specs = []
     for path in paths:
         # Unpacked here, once, before any worker process needs it.
         json_path = plain_json(path, scratch) if kt_strategies else path
         for seed in range(seeds):
-            specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p) for s in strategies for p in parallels]
+            specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p, r) for s in strategies for p, r in workers]
             specs += [RunSpec(path, json_path, KERNEL_TUNER, s, seed, budget, 1) for s in kt_strategies]
     return specs
 

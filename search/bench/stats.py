@@ -23,6 +23,7 @@ class RunKey:
     method: str  # "tuneforge:bo", "kernel_tuner:greedy_ils", ...
     parallel: int
     seed: int
+    refill: str = "batch"  # how parallel workers get new candidates: whole batches or one as each frees
 
 
 def fraction_curve(trace: Trace, best_ms: float, budget: int) -> np.ndarray:
@@ -49,45 +50,46 @@ def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list
     """Per (space, method, parallel) and over all spaces: quartiles of fraction of optimum per budget,
     the median curve, and the median wall time to reach TARGET_FRACTION."""
     top = max(budgets)
-    groups: dict[tuple[str, str, int], list[RunKey]] = {}
+    groups: dict[tuple[str, str, int, str], list[RunKey]] = {}
     for key in traces:
-        groups.setdefault((key.space, key.method, key.parallel), []).append(key)
+        groups.setdefault((key.space, key.method, key.parallel, key.refill), []).append(key)
     rows = []
-    pooled: dict[tuple[str, int], dict[int, list[float]]] = {}
-    for (space, method, parallel), keys in sorted(groups.items()):
+    pooled: dict[tuple[str, int, str], dict[int, list[float]]] = {}
+    for (space, method, parallel, refill), keys in sorted(groups.items()):
         curves = np.array([fraction_curve(traces[k], best[space], top) for k in keys])
         walls = [wall_to_reach(traces[k], best[space]) for k in keys]
         per_budget = {b: quartiles(list(curves[:, b - 1])) for b in budgets}
         for b in budgets:
-            pooled.setdefault((method, parallel), {}).setdefault(b, []).extend(curves[:, b - 1])
-        rows.append({"space": space, "method": method, "parallel": parallel, "seeds": len(keys),
+            pooled.setdefault((method, parallel, refill), {}).setdefault(b, []).extend(curves[:, b - 1])
+        rows.append({"space": space, "method": method, "parallel": parallel, "refill": refill, "seeds": len(keys),
                      "fraction": {str(b): v for b, v in per_budget.items()},
                      "median_curve": np.median(curves, axis=0).round(5).tolist(),
                      "q1_curve": np.percentile(curves, 25, axis=0).round(5).tolist(),
                      "q3_curve": np.percentile(curves, 75, axis=0).round(5).tolist(),
                      "median_wall_s_to_target": float(np.median(walls))})
-    overall = [{"space": "all", "method": method, "parallel": parallel,
+    overall = [{"space": "all", "method": method, "parallel": parallel, "refill": refill,
                 "fraction": {str(b): quartiles(v) for b, v in per_budget.items()}}
-               for (method, parallel), per_budget in sorted(pooled.items())]
+               for (method, parallel, refill), per_budget in sorted(pooled.items())]
     return {"budgets": budgets, "target_fraction": TARGET_FRACTION, "rows": rows, "overall": overall,
             "batch_speedup": _batch_speedups(rows)}
 
 
 def _batch_speedups(rows: list[dict]) -> list[dict]:
-    """For each method run at several parallelisms: how much less simulated wall time it needs to
+    """For each method run with several workers: how much less simulated wall time it needs to
     reach TARGET_FRACTION than with one worker (per space, and the geometric mean over spaces)."""
-    walls: dict[str, dict[int, dict[str, float]]] = {}
+    walls: dict[str, dict[tuple[int, str], dict[str, float]]] = {}
     for r in rows:
-        walls.setdefault(r["method"], {}).setdefault(r["parallel"], {})[r["space"]] = r["median_wall_s_to_target"]
+        walls.setdefault(r["method"], {}).setdefault((r["parallel"], r["refill"]), {})[r["space"]] = \
+            r["median_wall_s_to_target"]
     out = []
-    for method, by_parallel in sorted(walls.items()):
-        serial = by_parallel.get(1)
-        for parallel, per_space in sorted(by_parallel.items()):
+    for method, by_workers in sorted(walls.items()):
+        serial = by_workers.get((1, "batch"))
+        for (parallel, refill), per_space in sorted(by_workers.items()):
             if parallel == 1 or serial is None:
                 continue
             ratios = {s: serial[s] / w for s, w in per_space.items()
                       if s in serial and math.isfinite(serial[s]) and math.isfinite(w) and w > 0}
             mean = math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios)) if ratios else None
-            out.append({"method": method, "parallel": parallel, "per_space": ratios, "geometric_mean": mean,
-                        "spaces_reaching_target": len(ratios), "spaces": len(per_space)})
+            out.append({"method": method, "parallel": parallel, "refill": refill, "per_space": ratios,
+                        "geometric_mean": mean, "spaces_reaching_target": len(ratios), "spaces": len(per_space)})
     return out

@@ -8,6 +8,7 @@ from the database, or an agent's proposals with kernel source and a reason.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -52,6 +53,8 @@ class Strategy(ABC):
     def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
         """The Optuna sampler for this job."""
 
-    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
-        """Whole candidates to evaluate before asking the sampler (at most ``n``)."""
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
+                pending: Sequence[Candidate] = ()) -> list[Candidate]:
+        """Whole candidates to evaluate before asking the sampler (at most ``n``); ``pending`` are
+        candidates handed out earlier whose results have not arrived yet."""
         return []

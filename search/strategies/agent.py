@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import optuna
 
 from core.types import Candidate
@@ -22,7 +24,8 @@ class AgentStrategy(Strategy):
     def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(seed=ctx.seed, multivariate=True, constant_liar=ctx.parallelism > 1)
 
-    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
+                pending: Sequence[Candidate] = ()) -> list[Candidate]:
         if self._session is None:
             self._session = AgentSession(ctx, strategy=self.name)
         session = self._session

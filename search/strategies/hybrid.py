@@ -8,6 +8,7 @@ run source, the kernel agent writes a new variant every few batches.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import optuna
 
@@ -34,7 +35,8 @@ class HybridStrategy(Strategy):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.samplers.PartialFixedSampler(self._pinned, tpe)
 
-    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
+                pending: Sequence[Candidate] = ()) -> list[Candidate]:
         if self._session is None:
             self._session = AgentSession(ctx, strategy=self.name)
         session = self._session

@@ -8,6 +8,7 @@ sampler is only a fallback for when the pool of valid configs runs dry.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import optuna
@@ -28,18 +29,22 @@ class PoolStrategy(Strategy):
     def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
         return optuna.samplers.RandomSampler(seed=ctx.seed)
 
-    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int) -> list[Candidate]:
+    def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
+                pending: Sequence[Candidate] = ()) -> list[Candidate]:
         obs = observe(ctx, history)
         rng = np.random.default_rng([ctx.seed, len(history)])
-        taken: set[int] = set()
+        # Pending configs are taken: no technique proposes them again, and the model treats
+        # them as already observed at its own prediction.
+        taken = {r for r in (obs.pool.row(c.params) for c in pending) if r is not None}
         out: list[Candidate] = []
-        for technique, k in self.plan(obs, n, rng):
+        for technique, k in self.plan(obs, n, rng, [c.origin for c in pending]):
             rows = technique.pick(obs, k, rng, taken)
             taken.update(rows)
             out += [Candidate(obs.pool.config(r), origin=f"{self.name}:{technique.name}") for r in rows]
         return out
 
-    def plan(self, obs: Observations, n: int, rng: np.random.Generator) -> list[tuple[Technique, int]]:
+    def plan(self, obs: Observations, n: int, rng: np.random.Generator,
+             pending_origins: list[str]) -> list[tuple[Technique, int]]:
         """Which technique fills how many of the ``n`` slots."""
         raise NotImplementedError
 
@@ -52,7 +57,7 @@ class BayesOpt(PoolStrategy):
     def __init__(self) -> None:
         self.model = ModelPick()
 
-    def plan(self, obs, n, rng):
+    def plan(self, obs, n, rng, pending_origins):
         return [(self.model, n)]
 
 
@@ -60,7 +65,7 @@ class LocalSearch(PoolStrategy):
     name = "local"
     description = "best-first neighbourhood search: one-parameter changes of the best configs found so far"
 
-    def plan(self, obs, n, rng):
+    def plan(self, obs, n, rng, pending_origins):
         return [(NeighbourhoodPick(), n)]
 
 
@@ -72,11 +77,13 @@ class Bandit(PoolStrategy):
     def __init__(self) -> None:
         self.arms: list[Technique] = [ModelPick(), NeighbourhoodPick(), RandomPick()]
 
-    def plan(self, obs, n, rng):
+    def plan(self, obs, n, rng, pending_origins):
         credit = self._credit(obs)
+        # Slots still running count as uses already given, so one arm does not take them all.
+        busy = [sum(o == f"{self.name}:{arm.name}" for o in pending_origins) for arm in self.arms]
         counts = dict.fromkeys(range(len(self.arms)), 0)
         for _ in range(n):
-            counts[max(range(len(self.arms)), key=lambda a: credit(a, counts[a]))] += 1
+            counts[max(range(len(self.arms)), key=lambda a: credit(a, busy[a] + counts[a]))] += 1
         return [(self.arms[a], c) for a, c in counts.items() if c]
 
     def _credit(self, obs: Observations):

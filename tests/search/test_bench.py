@@ -14,11 +14,14 @@ def test_tiny_bench_compares_tuneforge_with_kernel_tuner(tmp_path):
     space = SPACES_DIR / "pnpoly_RTX_3090.json.gz"
     result = CliRunner().invoke(app, ["bench", "search", str(space), "--seeds", "2", "--budgets", "5,15",
                                       "--strategies", "bo", "--kt", "random_sample", "--parallel", "1,4",
+                                      "--refill", "batch,async",
                                       "--workers", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "bench_search.json").read_text())
-    methods = {(r["method"], r["parallel"]) for r in summary["rows"]}
-    assert methods == {("tuneforge:bo", 1), ("tuneforge:bo", 4), ("kernel_tuner:random_sample", 1)}
+    methods = {(r["method"], r["parallel"], r["refill"]) for r in summary["rows"]}
+    assert methods == {("tuneforge:bo", 1, "batch"), ("tuneforge:bo", 4, "batch"), ("tuneforge:bo", 4, "async"),
+                       ("kernel_tuner:random_sample", 1, "batch")}
+    assert {(s["parallel"], s["refill"]) for s in summary["batch_speedup"]} == {(4, "batch"), (4, "async")}
     for row in summary["rows"]:
         assert row["seeds"] == 2
         early, late = row["fraction"]["5"], row["fraction"]["15"]

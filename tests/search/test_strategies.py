@@ -48,6 +48,20 @@ def test_batch_of_the_engine_is_distinct_for_parallel_workers():
     assert len(keys) == 6 and not keys & {space.key(h.candidate.params) for h in engine.history}
 
 
+@pytest.mark.parametrize("strategy", RUNNABLE)
+def test_asking_one_at_a_time_while_others_run_never_repeats_a_pending_config(strategy):
+    space = grid_space()
+    engine = run_engine(strategy, context(space, parallelism=4), trials=12)
+    running = engine.ask(4)
+    for _ in range(8):  # a worker frees up: tell its result, ask for one while three still run
+        done = running.pop(0)
+        engine.tell(done, bowl(done.candidate.params))
+        running += engine.ask(1)
+        keys = [space.key(p.candidate.params) for p in running]
+        assert len(set(keys)) == 4
+        assert not set(keys) & {space.key(h.candidate.params) for h in engine.history}
+
+
 @pytest.mark.parametrize("strategy", ["bo", "bandit"])
 def test_failures_steer_the_search_away_from_failing_regions(strategy):
     space = grid_space()
