@@ -4,6 +4,7 @@ PostgreSQL and Redis services for the distributed path."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import uuid
 from pathlib import Path
@@ -52,13 +53,17 @@ def postgres_url() -> str:
 
 @pytest.fixture
 def redis_url() -> str:
-    """A Redis database number of its own, emptied before and after."""
+    """A Redis database number of its own, emptied afterwards."""
     if not _port_open(REDIS_HOST, REDIS_PORT):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     import redis
 
-    index = 1 + uuid.uuid4().int % 15
-    client = redis.Redis(REDIS_HOST, REDIS_PORT, db=index)
-    client.flushdb()
+    # An empty database number, so the tests never wipe queues that someone else is using.
+    for index in random.sample(range(1, 16), 15):
+        client = redis.Redis(REDIS_HOST, REDIS_PORT, db=index)
+        if client.dbsize() == 0:
+            break
+    else:
+        pytest.skip("every Redis database 1-15 on 127.0.0.1:6379 holds keys; free one for the tests")
     yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
     client.flushdb()
