@@ -53,10 +53,11 @@ def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: i
                 started += 1
         if not running:
             break
-        # Batch mode tells the whole batch when its slowest candidate ends; async mode each one as it ends.
-        done = [heapq.heappop(running)] if refill == "async" else sorted(running)
-        running = [] if refill == "batch" else running
-        clock = done[-1][0]
+        if refill == "async":
+            done = [heapq.heappop(running)]  # told as it ends, the other workers still busy
+        else:
+            done, running = running, []  # the batch is told when its slowest candidate ends
+        clock = max(finish for finish, *_ in done)
         for _, _, proposal, result in sorted(done, key=lambda d: d[1]):
             told = engine.tell(proposal, result)
             trace.times_ms.append(told.values[0] if told.values else None)
