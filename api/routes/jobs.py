@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import settings_of, store_of
-from api.schemas import JobCreated, JobRequest
+from api.schemas import ErrorBody, JobCreated, JobRequest
 from api.submit import submit_job
 from core.settings import Settings
 from core.types import JobStatus
@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 EVENT_POLL_S = 0.5
 
 
-@router.post("", status_code=201, response_model=JobCreated)
+@router.post("", status_code=201, response_model=JobCreated,
+             responses={400: {"model": ErrorBody, "description": "the request names what to change"}})
 def create_job(body: JobRequest, settings: Settings = Depends(settings_of)) -> JobCreated:
     request = body.model_dump()
     job_id = submit_job(settings, request)
@@ -34,7 +35,7 @@ def list_jobs(status: str | None = None, target: str | None = None, limit: int =
     return store.list_jobs(status=status, target=target, limit=limit, offset=offset)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses={404: {"model": ErrorBody}})
 def get_job(job_id: str, store: JobStore = Depends(store_of)) -> dict[str, Any]:
     return store.get_job(job_id)
 
