@@ -1,4 +1,4 @@
-"""The tuning loop: ask a batch -> evaluate -> tell -> persist each trial as it arrives.
+"""The tuning loop: ask -> evaluate -> tell -> persist each trial as it arrives.
 
 The study's hot state lives in this process; trials live in our tables. A loop
 that starts on a job with stored trials (its previous worker died) rebuilds the
@@ -7,10 +7,11 @@ study from them and continues, so no trial is lost or run twice.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.constraints import MetricConstraint
@@ -28,12 +29,20 @@ from search.warmstart import warm_start_candidates
 log = logging.getLogger(__name__)
 
 
+class EvaluationSession(Protocol):
+    """One job's candidates in flight."""
+
+    def submit(self, key: int, candidate: dict[str, Any]) -> None: ...
+
+    def wait(self) -> list[tuple[int, dict[str, Any]]]:
+        """Block until at least one submitted candidate has a result; return (key, result) of each
+        finished one."""
+
+
 class Evaluator(Protocol):
     """Where candidates go: a local process pool (embedded) or Celery queues (distributed)."""
 
-    def evaluate(self, device: str, target: str, problem: dict[str, Any],
-                 candidates: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield (index in ``candidates``, result dict) as each evaluation finishes."""
+    def session(self, device: str, target: str, problem: dict[str, Any]) -> EvaluationSession: ...
 
     def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None: ...
 
@@ -88,15 +97,22 @@ class TuningLoop:
         if job["baseline"] is None:
             self.store.set_baseline(job_id, self.evaluator.baseline(device.spec, target.name, job["problem"]))
 
-        while engine.n_told < job["budget_trials"]:
-            if job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]:
-                break
-            batch = engine.ask(min(job["parallelism"], job["budget_trials"] - engine.n_told))
-            if not batch:
-                break  # every valid config has been evaluated
-            for index, raw in self.evaluator.evaluate(device.spec, target.name, job["problem"],
-                                                       [p.candidate.to_dict() for p in batch]):
-                if not self._tell(job, engine, batch[index], TrialResult.from_dict(raw)):
+        # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
+        # arrives, so N workers never wait for the slowest member of a batch.
+        session = self.evaluator.session(device.spec, target.name, job["problem"])
+        in_flight: dict[int, Proposal] = {}
+        keys = itertools.count()
+        while True:
+            room = min(job["parallelism"], job["budget_trials"] - engine.n_told) - len(in_flight)
+            out_of_time = job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]
+            for proposal in engine.ask(room) if room > 0 and not out_of_time else ():
+                key = next(keys)
+                in_flight[key] = proposal
+                session.submit(key, proposal.candidate.to_dict())
+            if not in_flight:
+                break  # the budget is spent, or every valid config has been evaluated
+            for key, raw in session.wait():
+                if not self._tell(job, engine, in_flight.pop(key), TrialResult.from_dict(raw)):
                     return None  # another worker took the job over
             status = self.store.heartbeat(job_id, self.owner)
             if status is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Generator, Iterator
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -14,25 +14,20 @@ from evaluators.run import evaluate_baseline, evaluate_candidate
 
 
 class LocalPoolEvaluator:
-    """Evaluates candidates in ``settings.embedded_workers`` spawned processes.
-
-    A candidate that kills its process or overruns the time limit becomes a
-    ``crashed``/``timeout`` result; the pool is rebuilt and the other candidates
-    of the batch are still evaluated.
-    """
+    """Evaluates candidates in ``settings.embedded_workers`` spawned processes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._settings_dict = settings.model_dump(mode="json")
+        self.settings_dict = settings.model_dump(mode="json")
         self._pool: ProcessPoolExecutor | None = None
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.settings.embedded_workers,
                                              mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
-    def _discard_pool(self) -> None:
+    def discard_pool(self) -> None:
         if self._pool is not None:
             for process in list(getattr(self._pool, "_processes", {}).values()):
                 process.kill()
@@ -44,48 +39,80 @@ class LocalPoolEvaluator:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def evaluate(self, device: str, target: str, problem: dict[str, Any],
-                 candidates: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        rounds = [list(range(len(candidates)))]
-        while rounds:
-            indices = rounds.pop(0)
-            broken = yield from self._round(device, target, problem, candidates, indices)
-            if broken:
-                # A candidate killed its process and the pool cannot tell which: evaluate the
-                # unfinished ones again, one per round, so only the culprit is reported crashed.
-                self._discard_pool()
-                if len(indices) == 1:
-                    yield indices[0], _failure(TrialStatus.CRASHED, device, "the evaluation process died")
-                else:
-                    rounds.extend([i] for i in broken)
-
-    def _round(self, device: str, target: str, problem: dict[str, Any], candidates: list[dict[str, Any]],
-               indices: list[int]) -> Generator[tuple[int, dict[str, Any]], None, list[int]]:
-        futures: dict[Future, int] = {
-            self._executor().submit(evaluate_candidate, device, target, problem, candidates[i],
-                                    self._settings_dict): i for i in indices}
-        broken: list[int] = []
-        waiting = set(futures)
-        while waiting:
-            done, waiting = wait(waiting, timeout=self.settings.eval_timeout_s, return_when=FIRST_COMPLETED)
-            if not done:  # nothing finished in time: the running ones overran
-                for future in waiting:
-                    yield futures[future], _failure(TrialStatus.TIMEOUT, device,
-                                                    f"no result within {self.settings.eval_timeout_s:g} s")
-                self._discard_pool()
-                return broken
-            for future in done:
-                try:
-                    yield futures[future], future.result()
-                except BrokenProcessPool:
-                    broken.append(futures[future])
-                except Exception as exc:  # noqa: BLE001 - any failure is a result, never lost
-                    yield futures[future], _failure(TrialStatus.CRASHED, device, repr(exc))
-        return broken
+    def session(self, device: str, target: str, problem: dict[str, Any]) -> LocalSession:
+        return LocalSession(self, device, target, problem)
 
     def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
-        return self._executor().submit(evaluate_baseline, device, target, problem, self._settings_dict).result(
+        return self.executor().submit(evaluate_baseline, device, target, problem, self.settings_dict).result(
             timeout=self.settings.eval_timeout_s)
+
+
+class LocalSession:
+    """Candidates of one job in flight in the pool; results come back as each finishes.
+
+    A candidate that kills its process breaks the whole pool, and the pool cannot tell which
+    one did: the unfinished candidates are then run again one at a time in a fresh pool, so
+    only the culprit is reported ``crashed``. One that overruns the time limit is ``timeout``.
+    """
+
+    def __init__(self, evaluator: LocalPoolEvaluator, device: str, target: str, problem: dict[str, Any]) -> None:
+        self.evaluator = evaluator
+        self.args = (device, target, problem)
+        self.running: dict[Future, tuple[int, dict[str, Any]]] = {}
+        self.suspects: deque[tuple[int, dict[str, Any]]] = deque()  # to rerun alone after a pool break
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.running) + len(self.suspects)
+
+    def submit(self, key: int, candidate: dict[str, Any]) -> None:
+        if self.suspects:
+            self.suspects.append((key, candidate))
+        else:
+            self._start(key, candidate)
+
+    def _start(self, key: int, candidate: dict[str, Any]) -> None:
+        future = self.evaluator.executor().submit(evaluate_candidate, *self.args, candidate,
+                                                  self.evaluator.settings_dict)
+        self.running[future] = (key, candidate)
+
+    def wait(self) -> list[tuple[int, dict[str, Any]]]:
+        """Block until at least one candidate has a result; return every finished one."""
+        finished: list[tuple[int, dict[str, Any]]] = []
+        while not finished and self.in_flight:
+            if not self.running:
+                self._start(*self.suspects.popleft())
+            done, _ = wait(self.running, timeout=self.evaluator.settings.eval_timeout_s,
+                           return_when=FIRST_COMPLETED)
+            if not done:  # nothing finished in time: everything running overran
+                finished += [(key, _failure(TrialStatus.TIMEOUT, self.args[0],
+                                            f"no result within {self.evaluator.settings.eval_timeout_s:g} s"))
+                             for key, _ in self.running.values()]
+                self.running.clear()
+                self.evaluator.discard_pool()
+                continue
+            broken = []
+            for future in done:
+                key, candidate = self.running.pop(future)
+                try:
+                    finished.append((key, future.result()))
+                except BrokenProcessPool:
+                    broken.append((key, candidate))
+                except Exception as exc:  # noqa: BLE001 - any failure is a result, never lost
+                    finished.append((key, _failure(TrialStatus.CRASHED, self.args[0], repr(exc))))
+            if broken:
+                finished += self._after_break(broken)
+        return finished
+
+    def _after_break(self, broken: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+        alone = not self.running and not self.suspects and len(broken) == 1
+        self.evaluator.discard_pool()
+        if alone:  # it ran by itself, so it is the culprit
+            return [(broken[0][0], _failure(TrialStatus.CRASHED, self.args[0], "the evaluation process died"))]
+        # The pool is gone: whatever else was running is lost with it and reruns alone too.
+        self.suspects.extend([*broken, *self.running.values()])
+        self.running.clear()
+        return []
 
 
 def _failure(status: TrialStatus, device: str, log: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from core.settings import Settings
@@ -55,16 +55,33 @@ class InProcessEvaluator:
         self.kill_after = kill_after
         self.calls = 0
 
-    def evaluate(self, device: str, target: str, problem: dict[str, Any],
-                 candidates: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        for index, cand in enumerate(candidates):
-            if self.kill_after is not None and self.calls >= self.kill_after:
-                raise WorkerKilled
-            self.calls += 1
-            yield index, evaluate_candidate(device, target, problem, cand, self.settings.model_dump())
+    def session(self, device: str, target: str, problem: dict[str, Any]) -> InProcessSession:
+        self.last_session = InProcessSession(self, device, target, problem)
+        return self.last_session
 
     def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
         return None
+
+
+class InProcessSession:
+    """Evaluates each submitted candidate when asked to wait, in submission order."""
+
+    def __init__(self, evaluator: InProcessEvaluator, device: str, target: str, problem: dict[str, Any]) -> None:
+        self.evaluator = evaluator
+        self.args = (device, target, problem)
+        self.queued: list[tuple[int, dict[str, Any]]] = []
+        self.in_flight_at_wait: list[int] = []  # how many candidates were out at each wait
+
+    def submit(self, key: int, candidate: dict[str, Any]) -> None:
+        self.queued.append((key, candidate))
+
+    def wait(self) -> list[tuple[int, dict[str, Any]]]:
+        self.in_flight_at_wait.append(len(self.queued))
+        key, candidate = self.queued.pop(0)
+        if self.evaluator.kill_after is not None and self.evaluator.calls >= self.evaluator.kill_after:
+            raise WorkerKilled
+        self.evaluator.calls += 1
+        return [(key, evaluate_candidate(*self.args, candidate, self.evaluator.settings.model_dump()))]
 
 
 class WorkerKilled(BaseException):

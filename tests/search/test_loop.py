@@ -51,3 +51,12 @@ def test_resume_after_a_kill_continues_from_the_stored_trials(settings):
     assert [t["number"] for t in after] == list(range(24))
     assert after[:10] == before, "stored trials must not change on resume"
     assert len({tuple(t["params"].values()) for t in after}) == 24, "a config was evaluated twice"
+
+
+def test_parallel_job_refills_each_free_slot_at_once(settings):
+    """With N workers, each result frees a slot that gets a new candidate before the next wait:
+    N stay busy until the budget runs out, instead of waiting for a whole batch."""
+    evaluator = InProcessEvaluator(settings)
+    job = _run(settings, create_job(settings, strategy="bandit", trials=12, parallelism=4, seed=2), evaluator)
+    assert job["status"] == "succeeded" and job["n_trials"] == 12
+    assert evaluator.last_session.in_flight_at_wait == [4] * 9 + [3, 2, 1]
