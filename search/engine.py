@@ -11,6 +11,7 @@ space forbids or that were already evaluated are never handed out.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,12 +47,12 @@ class Told:
 
 @dataclass
 class _State:
-    seen: dict[tuple, TrialResult] = field(default_factory=dict)
+    seen: dict[tuple, TrialResult] = field(default_factory=dict)  # by identity (see ``SearchEngine.identity``)
     history: list[HistoryItem] = field(default_factory=list)
     next_number: int = 0
     spent_s: float = 0.0
     best_value: float | None = None
-    pending: dict[tuple, Candidate] = field(default_factory=dict)  # asked, not yet told
+    pending: dict[tuple, Candidate] = field(default_factory=dict)  # asked, not yet told; by identity
 
 
 class SearchEngine:
@@ -94,32 +95,32 @@ class SearchEngine:
         batch: list[Proposal] = []
         in_batch: set[tuple] = set(self.state.pending)
 
-        def fresh(config: dict) -> bool:
-            key = self.space.key(config)
-            return self.space.is_valid(config) and key not in self.state.seen and key not in in_batch
+        def fresh(cand: Candidate) -> bool:
+            identity = self.identity(cand)
+            return self.space.is_valid(cand.params) and identity not in self.state.seen and identity not in in_batch
 
         def enqueue(cand: Candidate) -> None:
             self.study.enqueue_trial(encode(self.space, cand.params), skip_if_exists=False)
             batch.append(Proposal(self.study.ask(self.dists), cand))
-            in_batch.add(self.space.key(cand.params))
+            in_batch.add(self.identity(cand))
 
         for cand in self.warm_start:
-            if len(batch) < want and fresh(cand.params):
+            if len(batch) < want and fresh(cand):
                 enqueue(Candidate(cand.params, cand.source, origin="warm-start", note=cand.note))
         if len(batch) < want:
             pending = [*self.state.pending.values(), *(p.candidate for p in batch)]
             for cand in self.strategy.propose(self.ctx, self.state.history, want - len(batch), pending=pending):
-                if len(batch) < want and fresh(cand.params):
+                if len(batch) < want and fresh(cand):
                     enqueue(cand)
         redraws = 0
         while len(batch) < want:
             trial = self.study.ask(self.dists)
-            config = decode(self.space, trial.params)
-            if fresh(config):
-                batch.append(Proposal(trial, Candidate(config, origin=type(self.study.sampler).__name__)))
-                in_batch.add(self.space.key(config))
+            cand = Candidate(decode(self.space, trial.params), origin=type(self.study.sampler).__name__)
+            if fresh(cand):
+                batch.append(Proposal(trial, cand))
+                in_batch.add(self.identity(cand))
                 continue
-            self._tell_known(trial, self.space.key(config))
+            self._tell_known(trial, self.identity(cand))
             redraws += 1
             if redraws >= MAX_REDRAWS:
                 config = self._unseen_valid(in_batch)
@@ -127,12 +128,18 @@ class SearchEngine:
                     break
                 enqueue(Candidate(config, origin="random-fill"))
                 redraws = 0
-        self.state.pending.update((self.space.key(p.candidate.params), p.candidate) for p in batch)
+        self.state.pending.update((self.identity(p.candidate), p.candidate) for p in batch)
         return batch
 
-    def _tell_known(self, trial: optuna.trial.Trial, key: tuple) -> None:
+    def identity(self, cand: Candidate) -> tuple:
+        """What makes two candidates the same evaluation: the config, and the kernel source when an
+        agent wrote one (a new variant at an already-tried config is a new candidate)."""
+        digest = hashlib.sha256(cand.source.encode()).hexdigest() if cand.source is not None else None
+        return (*self.space.key(cand.params), digest)
+
+    def _tell_known(self, trial: optuna.trial.Trial, identity: tuple) -> None:
         """A redraw: tell the sampler what it proposed is already known (or forbidden) so it moves on."""
-        known = self.state.seen.get(key)
+        known = self.state.seen.get(identity)
         values = known.objective_values(self.ctx.objectives) if known else None
         if values is None:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -141,7 +148,10 @@ class SearchEngine:
             self.study.tell(trial, values)
 
     def _unseen_valid(self, in_batch: set[tuple]) -> dict | None:
-        taken = lambda c: self.space.key(c) in self.state.seen or self.space.key(c) in in_batch  # noqa: E731
+        def taken(config: dict) -> bool:
+            identity = self.identity(Candidate(config))
+            return identity in self.state.seen or identity in in_batch
+
         for _ in range(1000):
             config = self.space.sample_valid(self.rng)
             if not taken(config):
@@ -181,8 +191,8 @@ class SearchEngine:
         told = Told(self.state.next_number, values, feasible, better)
         if better:
             self.state.best_value = values[0]
-        self.state.seen[self.space.key(candidate.params)] = result
-        self.state.pending.pop(self.space.key(candidate.params), None)
+        self.state.seen[self.identity(candidate)] = result
+        self.state.pending.pop(self.identity(candidate), None)
         self.state.history.append(HistoryItem(told.number, candidate, result))
         self.state.next_number += 1
         self.state.spent_s += result.cost_s

@@ -4,7 +4,6 @@ kernel agents, the knowledge base, and storing every call. Built on the job's fi
 from __future__ import annotations
 
 import ast
-import itertools
 import random
 from agents.calls import Budget, CallRecord
 from agents.config_agent import ConfigAgent, ConfigTask
@@ -79,23 +78,7 @@ class AgentSession:
         assert self.kernel_agent is not None
         candidate, records = self.kernel_agent.write(self._kernel_task(history), self._feedback(history))
         self._store(records)
-        if candidate is not None:
-            self.proposed.add(self.ctx.space.key(candidate.params))
         return candidate
-
-    def _unseen_config(self, history: list[HistoryItem], preferred: dict) -> dict:
-        """``preferred`` if no trial used it yet, else the valid config closest to it that none did.
-
-        The search engine keys trials by their config alone, so a variant must come with a config
-        of its own to be evaluated at all.
-        """
-        taken = self.proposed | self._seen(history)
-        space = self.ctx.space
-        if space.key(preferred) not in taken:
-            return preferred
-        distance = lambda c: sum(c[n] != preferred[n] for n in space.names)  # noqa: E731
-        unseen = (c for c in space.valid_configs() if space.key(c) not in taken)
-        return min(itertools.islice(unseen, 100_000), key=distance, default=preferred)
 
     def _screen(self, source: str) -> str | None:
         rejected = static_verdict(source, function=self.target.function_name, dtype=self.ctx.problem.dtype)
@@ -116,8 +99,9 @@ class AgentSession:
         assert isinstance(target, TritonTarget)
         best_kernel = self._best(history, with_source=True)
         best_any = self._best(history, with_source=False)
-        preferred = dict(best_any.candidate.params) if best_any else ctx.space.sample_valid(random.Random(ctx.seed))
-        config = self._unseen_config(history, preferred)
+        # A variant runs at the best config so far: the engine tells a new source at a tried config
+        # apart from the config itself, and the two compare like for like.
+        config = dict(best_any.candidate.params) if best_any else ctx.space.sample_valid(random.Random(ctx.seed))
         metrics = best_any.result.metrics if best_any else {}
         return KernelTask(
             target=target.name, function=target.function_name, description=target.description,

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from core.types import Candidate, TrialResult, TrialStatus
+from search.engine import SearchEngine
 from search.results import pareto_front
 from search.strategies import all_strategies, get_strategy
 from search.strategies._base import HistoryItem
@@ -104,3 +105,14 @@ def test_a_failed_result_is_a_result_not_an_error():
     engine = run_engine("bo", context(space), trials=15,
                         evaluate=lambda c: TrialResult.failure(TrialStatus.CRASHED, "boom"))
     assert engine.n_told == 15 and engine.best_value is None
+
+
+def test_a_new_kernel_source_at_a_tried_config_is_a_new_candidate():
+    config = {"x": 1, "y": 1, "z": 1}
+    variants = [Candidate(config), Candidate(config, source="v1"), Candidate(config, source="v1"),
+                Candidate(config, source="v2"), Candidate(config)]
+    engine = SearchEngine(get_strategy("random"), context(grid_space()), warm_start=variants)
+    batch = engine.ask(4)
+    assert [(p.candidate.params, p.candidate.source) for p in batch[:3]] == [(config, None), (config, "v1"),
+                                                                             (config, "v2")]
+    assert batch[3].candidate.params != config, "the plain config was already asked"
