@@ -8,22 +8,14 @@ changed the way a cheating candidate would change it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-HEADER = """import torch
-import triton
-import triton.language as tl
-"""
-
-KERNEL = """
-
-@triton.jit
-def _row_softmax(x_ptr, y_ptr, N, stride_x, stride_y, BLOCK: tl.constexpr):
-    row = tl.program_id(0)
-    cols = tl.arange(0, BLOCK)
-    x = tl.load(x_ptr + row * stride_x + cols, mask=cols < N, other=-float("inf"))
-    e = tl.exp(x - tl.max(x, 0))
-    tl.store(y_ptr + row * stride_y + cols, e / tl.sum(e, 0), mask=cols < N)
-"""
+# The honest one-pass softmax (tests/agents/kernels/softmax_one_pass.py), split into its imports
+# and its kernel; each trick below changes one of them or the wrapper.
+HONEST = (Path(__file__).parent / "kernels" / "softmax_one_pass.py").read_text()
+HEADER, _, _rest = HONEST.partition("\n\n")
+HEADER += "\n"
+KERNEL = "\n" + _rest[:_rest.index("\n\ndef softmax(")]
 
 LAUNCH = "_row_softmax[(rows,)](x, out, N, x.stride(0), out.stride(0), BLOCK=triton.next_power_of_2(N))"
 
