@@ -5,8 +5,10 @@ Arguments and results are JSON-shaped so the same call crosses a process pool or
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
+from functools import lru_cache
 from typing import Any
 
 from core.settings import Settings, get_settings
@@ -15,7 +17,13 @@ from evaluators.registry import resolve_device, resolve_target
 
 
 def _settings(settings: dict[str, Any] | None) -> Settings:
-    return Settings(**settings) if settings is not None else get_settings()
+    return _settings_from_json(json.dumps(settings, sort_keys=True, default=str)) if settings is not None else get_settings()
+
+
+@lru_cache(maxsize=8)
+def _settings_from_json(text: str) -> Settings:
+    # Building Settings reads the environment (about 0.7 ms); a pool process sees the same few dicts.
+    return Settings(**json.loads(text))
 
 
 def evaluate_candidate(device: str, target: str, problem: dict[str, Any], candidate: dict[str, Any],
