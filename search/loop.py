@@ -21,7 +21,7 @@ from db.store import JobStore
 from evaluators.registry import resolve_device, resolve_target
 from search.engine import Proposal, SearchEngine
 from search.provenance import versions
-from search.results import pareto_front, summarize
+from search.results import summarize
 from search.strategies import get_strategy
 from search.strategies._base import StrategyContext
 from search.warmstart import warm_start_candidates
@@ -160,4 +160,4 @@ class TuningLoop:
                                versions=versions())
 
 
-__all__ = ["Evaluator", "TuningLoop", "pareto_front"]
+__all__ = ["EvaluationSession", "Evaluator", "TuningLoop"]

@@ -136,7 +136,6 @@ def test_cancel_queued_and_running_jobs(settings):
         if trial["number"] == 10:
             store.cancel_job(job["id"])
 
-    from core.settings import Settings  # noqa: F401 - settings object reused below
     from search.loop import TuningLoop
     from worker.local_pool import LocalPoolEvaluator
 
