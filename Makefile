@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m api.demo
+	$(PY) -m tuneforge.api.demo
 
 test: install
 	$(PY) -m pytest -q

@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.calls import Budget, CallRecord, call
-from agents.llm import LLMClient
-from agents.parsing import parse_json
-from core.space import Config, Space
-from core.types import Candidate
+from tuneforge.agents.calls import Budget, CallRecord, call
+from tuneforge.agents.llm import LLMClient
+from tuneforge.agents.parsing import parse_json
+from tuneforge.core.space import Config, Space
+from tuneforge.core.types import Candidate
 
 SYSTEM = """You are the config agent of an autotuner for GPU kernels and hardware designs.
 You propose configurations (points of a discrete parameter space) that are likely to beat the results so far.

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agents.calls import Budget, CallRecord, call
-from agents.llm import LLMClient
-from agents.parsing import extract_python, first_line_after
-from core.space import Config
-from core.types import Candidate
+from tuneforge.agents.calls import Budget, CallRecord, call
+from tuneforge.agents.llm import LLMClient
+from tuneforge.agents.parsing import extract_python, first_line_after
+from tuneforge.core.space import Config
+from tuneforge.core.types import Candidate
 
 SYSTEM = """You are the kernel agent of an autotuner: you write Triton GPU kernels that are correct first, then fast.
 Rules for the module you write:

@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from core.settings import Settings
+from tuneforge.core.settings import Settings
 
 
 class LLMError(Exception):

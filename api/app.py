@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routes import catalog, health, jobs, results
-from core.errors import NotFoundError, UserInputError
-from core.settings import Settings, get_settings
-from db.session import ensure_schema
-from db.store import JobStore
+from tuneforge.api.routes import catalog, health, jobs, results
+from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.core.settings import Settings, get_settings
+from tuneforge.db.session import ensure_schema
+from tuneforge.db.store import JobStore
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None) -> FastAPI:
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         ensure_schema(settings.database_url)
         runner = None
         if run_jobs:
-            from api.embedded_runner import EmbeddedRunner
+            from tuneforge.api.embedded_runner import EmbeddedRunner
 
             runner = EmbeddedRunner(settings)
             runner.start()
@@ -56,7 +56,7 @@ def _include_optional_routers(app: FastAPI) -> None:
     import importlib
     import pkgutil
 
-    from api import features
+    from tuneforge.api import features
 
     for info in pkgutil.iter_modules(features.__path__):
         module = importlib.import_module(f"{features.__name__}.{info.name}")

@@ -12,10 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import commands
-from api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
-from core.errors import NotFoundError, UserInputError
-from core.settings import get_settings
+from tuneforge.api import commands
+from tuneforge.api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
+from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.core.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Autotune compute kernels, quantization layouts and accelerator designs.")
@@ -53,8 +53,8 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
          as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
     """Run a tuning job here and now (embedded mode) and print the best config."""
-    from api.submit import submit_job
-    from worker.jobs import run_job_embedded
+    from tuneforge.api.submit import submit_job
+    from tuneforge.worker.jobs import run_job_embedded
 
     settings = get_settings().model_copy(update={"broker_url": None})
     try:
@@ -144,7 +144,7 @@ def _pareto_table(result: dict[str, Any]) -> None:
 @app.command()
 def targets(as_json: bool = typer.Option(False, "--json")) -> None:
     """List what can be tuned."""
-    from kernels.registry import all_targets
+    from tuneforge.kernels.registry import all_targets
 
     rows = [{"name": t.name, "family": t.family, "dims": list(t.dims), "dtypes": list(t.dtypes),
              "objectives": [o.metric for o in t.objectives], "description": t.description}
@@ -162,7 +162,7 @@ def targets(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command()
 def devices(as_json: bool = typer.Option(False, "--json")) -> None:
     """List where candidates can be evaluated, and whether their numbers are measured or modelled."""
-    from evaluators.registry import known_specs, resolve_device
+    from tuneforge.evaluators.registry import known_specs, resolve_device
 
     settings = get_settings()
     rows = []
@@ -183,7 +183,7 @@ def devices(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command()
 def strategies() -> None:
     """List the search strategies."""
-    from search.strategies import all_strategies
+    from tuneforge.search.strategies import all_strategies
 
     table = Table("strategy", "objectives", "description")
     for s in all_strategies().values():
@@ -196,7 +196,7 @@ def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.
     """Serve the REST API and dashboard (embedded mode also runs queued jobs in this process)."""
     import uvicorn
 
-    from api.app import create_app
+    from tuneforge.api.app import create_app
 
     settings = get_settings()
     uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
@@ -209,8 +209,8 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
            pool: str = typer.Option("prefork", help="prefork, threads or solo"),
            jobs: bool = typer.Option(True, help="also run tuning loops from the jobs queue")) -> None:
     """Run a Celery worker (distributed mode: TUNEFORGE_BROKER_URL must be set)."""
-    from worker.celery_app import DEVICE_QUEUES, JOB_QUEUE, app_for, eval_queue
-    from worker.signals import connect_worker_signals
+    from tuneforge.worker.celery_app import DEVICE_QUEUES, JOB_QUEUE, app_for, eval_queue
+    from tuneforge.worker.signals import connect_worker_signals
 
     settings = get_settings()
     if not settings.distributed:
@@ -220,7 +220,7 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
     if unknown:
         fail(f"unknown device kind(s) {unknown}; use {', '.join(DEVICE_QUEUES)}")
     queues = [eval_queue(d) for d in device] + ([JOB_QUEUE] if jobs else [])
-    from db.session import ensure_schema
+    from tuneforge.db.session import ensure_schema
 
     ensure_schema(settings.database_url)
     connect_worker_signals(settings, queues)
@@ -243,7 +243,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Submit a job to a running server over REST."""
-    from api.client import follow_job, post_job
+    from tuneforge.api.client import follow_job, post_job
 
     job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
                                         objectives, constraint, workload, model))
@@ -262,7 +262,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
 def list_jobs(status: Optional[str] = typer.Option(None), limit: int = typer.Option(20),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """List recent jobs."""
-    from db.store import JobStore
+    from tuneforge.db.store import JobStore
 
     rows = JobStore(get_settings().database_url).list_jobs(status=status, limit=limit)
     if as_json:
@@ -278,7 +278,7 @@ def list_jobs(status: Optional[str] = typer.Option(None), limit: int = typer.Opt
 @app.command()
 def trials(job_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show a job's trials."""
-    from db.store import JobStore
+    from tuneforge.db.store import JobStore
 
     store = JobStore(get_settings().database_url)
     try:
@@ -299,7 +299,7 @@ def trials(job_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 def best(target: str, device: Optional[str] = typer.Option(None, "--device", "-d"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """Best configs of a target, per problem and device."""
-    from db.store import JobStore
+    from tuneforge.db.store import JobStore
 
     rows = JobStore(get_settings().database_url).best_configs(target=target, device=device)
     if as_json:
@@ -316,7 +316,7 @@ def best(target: str, device: Optional[str] = typer.Option(None, "--device", "-d
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""
-    from db.migrate import current, upgrade
+    from tuneforge.db.migrate import current, upgrade
 
     url = get_settings().database_url
     upgrade(url)

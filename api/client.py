@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 
 def post_job(url: str, request: dict[str, Any]) -> str:

@@ -34,10 +34,10 @@ def main() -> int:
     for title, args in steps:
         console.print(Rule(title))
         console.print(f"$ tuneforge {' '.join(args)}", style="dim")
-        if subprocess.run([sys.executable, "-m", "api", *args]).returncode:
+        if subprocess.run([sys.executable, "-m", "tuneforge", *args]).returncode:
             return 1
     console.print(Rule("Best configs stored so far"))
-    subprocess.run([sys.executable, "-m", "api", "best", "matmul"])
+    subprocess.run([sys.executable, "-m", "tuneforge", "best", "matmul"])
     if not _has_gpu():
         console.print("No GPU here: the cuda step was skipped; on a GPU machine `make demo` also measures it.")
     return 0

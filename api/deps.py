@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from core.settings import Settings
-from db.store import JobStore
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
 
 
 def settings_of(request: Request) -> Settings:

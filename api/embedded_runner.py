@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.settings import Settings
-from core.types import JobStatus
-from db.store import JobStore
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import JobStatus
+from tuneforge.db.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ class EmbeddedRunner:
         return None
 
     def _run(self) -> None:
-        from worker.jobs import run_job_embedded
-        from worker.owner import OWNER
+        from tuneforge.worker.jobs import run_job_embedded
+        from tuneforge.worker.owner import OWNER
 
         while not self._stop.is_set():
             try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.settings import Settings
-from db.store import JobStore
-from search.jobspec import build_job_spec
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
 
 
 def submit_job(settings: Settings, request: dict[str, Any]) -> str:
@@ -15,7 +15,7 @@ def submit_job(settings: Settings, request: dict[str, Any]) -> str:
     spec = build_job_spec(settings, **request)
     job_id = JobStore(settings.database_url).create_job(spec)
     if settings.distributed:
-        from worker.celery_app import app_for
+        from tuneforge.worker.celery_app import app_for
 
         app_for(settings).send_task("tuneforge.run_job", args=[job_id])
     return job_id

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 _FORM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 

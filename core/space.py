@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 Config = dict[str, Any]
 

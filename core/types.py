@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 
 class TrialStatus(StrEnum):

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models import AgentCall, Trial
-from db.session import session_scope
-from db.store import _jsonable
+from tuneforge.db.models import AgentCall, Trial
+from tuneforge.db.session import session_scope
+from tuneforge.db.store import _jsonable
 
 
 class AgentCallStore:

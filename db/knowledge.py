@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.models import Job, Trial
-from db.session import session_scope
-from db.store import JobStore
+from tuneforge.db.models import Job, Trial
+from tuneforge.db.session import session_scope
+from tuneforge.db.store import JobStore
 
 
 def family_of(url: str, target: str) -> str | None:

@@ -24,7 +24,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def current(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    from db.session import get_engine
+    from tuneforge.db.session import get_engine
 
     with get_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -37,7 +37,7 @@ def ensure_schema(url: str) -> None:
     """Bring the database to the newest migration once per process (cheap when already there)."""
     if url in _upgraded:
         return
-    from db.migrate import upgrade
+    from tuneforge.db.migrate import upgrade
 
     upgrade(url)
     _upgraded.add(url)

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import NotFoundError
-from core.types import Candidate, JobStatus, Objective, TrialResult
-from db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
-from db.session import session_scope
+from tuneforge.core.errors import NotFoundError
+from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
+from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
+from tuneforge.db.session import session_scope
 
 
 def job_to_dict(job: Job) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from core.errors import UserInputError
-from core.settings import Settings
-from core.types import Candidate, Problem, Provenance, TrialResult
-from kernels._base import Target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult
+from tuneforge.kernels._base import Target
 
 
 class Device(ABC):

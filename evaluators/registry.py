@@ -6,11 +6,11 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from core.errors import UserInputError
-from core.settings import Settings
-from evaluators import devices
-from evaluators._base import Device
-from kernels._base import Target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.evaluators import devices
+from tuneforge.evaluators._base import Device
+from tuneforge.kernels._base import Target
 
 _instances: dict[tuple[str, str], Device] = {}
 
@@ -55,7 +55,7 @@ def known_specs(settings: Settings) -> list[str]:
 
 def resolve_target(name: str | None, device: Device) -> Target:
     """The target a job names, or the one its device brings when it names none."""
-    from kernels.registry import get_target
+    from tuneforge.kernels.registry import get_target
 
     own = device.own_target()
     if name is None:

@@ -11,9 +11,9 @@ import traceback
 from functools import lru_cache
 from typing import Any
 
-from core.settings import Settings, get_settings
-from core.types import Candidate, Problem, TrialResult, TrialStatus
-from evaluators.registry import resolve_device, resolve_target
+from tuneforge.core.settings import Settings, get_settings
+from tuneforge.core.types import Candidate, Problem, TrialResult, TrialStatus
+from tuneforge.evaluators.registry import resolve_device, resolve_target
 
 
 def _settings(settings: dict[str, Any] | None) -> Settings:

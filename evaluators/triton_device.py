@@ -8,13 +8,13 @@ from typing import Any, ClassVar
 
 from platformdirs import user_cache_dir
 
-from core.errors import UserInputError
-from core.settings import Settings
-from core.types import Candidate, Problem, TrialResult, TrialStatus
-from evaluators._base import Device
-from evaluators.verify import TimingRequest, Verdict, VerdictCache, WorkerPool, verify_candidate
-from kernels._base import Target
-from kernels._triton_common import TritonTarget
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Problem, TrialResult, TrialStatus
+from tuneforge.evaluators._base import Device
+from tuneforge.evaluators.verify import TimingRequest, Verdict, VerdictCache, WorkerPool, verify_candidate
+from tuneforge.kernels._base import Target
+from tuneforge.kernels._triton_common import TritonTarget
 
 
 def default_verdict_dir() -> Path:
@@ -50,8 +50,8 @@ class TritonDevice(Device):
         if candidate.source is not None:
             # Code from outside the shipped templates (an agent, a user) gets the static checks and a
             # fresh sandboxed process with limits, never the shared long-lived worker.
-            from evaluators.agent_code.sandbox import Limits
-            from evaluators.agent_code.verify import verify_agent_source
+            from tuneforge.evaluators.agent_code.sandbox import Limits
+            from tuneforge.evaluators.agent_code.verify import verify_agent_source
 
             limits = Limits(wall_s=self.settings.eval_timeout_s,
                             memory_bytes=None if self.worker_kind == "cuda" else Limits.memory_bytes)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from core.errors import UserInputError
-from core.space import Space
-from core.types import Objective, Problem
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.space import Space
+from tuneforge.core.types import Objective, Problem
 
 
 class Target(ABC):

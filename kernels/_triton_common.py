@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core.errors import UserInputError
-from core.space import Config, Constraint, Param, Space
-from core.types import Problem
-from kernels._base import Target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.space import Config, Constraint, Param, Space
+from tuneforge.core.types import Problem
+from tuneforge.kernels._base import Target
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 FLOAT_DTYPES = tuple(DTYPE_BYTES)
@@ -93,7 +93,7 @@ class TritonTarget(Target):
 
     @property
     def impl_module(self) -> str:
-        return f"kernels.{self.name}.triton_kernel"
+        return f"tuneforge.kernels.{self.name}.triton_kernel"
 
     @property
     def function_name(self) -> str:

@@ -6,9 +6,9 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-import kernels
-from core.errors import UserInputError
-from kernels._base import Target
+import tuneforge.kernels as kernels
+from tuneforge.core.errors import UserInputError
+from tuneforge.kernels._base import Target
 
 
 @lru_cache(maxsize=1)
@@ -17,7 +17,7 @@ def all_targets() -> dict[str, Target]:
     for info in pkgutil.iter_modules(kernels.__path__):
         if info.name.startswith("_") or info.name == "registry":
             continue
-        module = importlib.import_module(f"kernels.{info.name}")
+        module = importlib.import_module(f"tuneforge.kernels.{info.name}")
         for target in getattr(module, "TARGETS", ()):
             if target.name in found:
                 raise RuntimeError(f"two targets are named {target.name!r}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 
-from core.space import Config, Space
+from tuneforge.core.space import Config, Space
 
 
 def distributions(space: Space) -> dict[str, BaseDistribution]:

@@ -18,9 +18,9 @@ from typing import Any
 
 import optuna
 
-from core.types import Candidate, TrialResult, TrialStatus
-from search.encoding import decode, distributions, encode
-from search.strategies._base import HistoryItem, Strategy, StrategyContext
+from tuneforge.core.types import Candidate, TrialResult, TrialStatus
+from tuneforge.search.encoding import decode, distributions, encode
+from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

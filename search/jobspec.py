@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.constraints import MetricConstraint
-from core.errors import UserInputError
-from core.settings import Settings
-from core.types import Objective, Problem, parse_shape
-from evaluators.registry import resolve_device, resolve_target
-from search.strategies import get_strategy
+from tuneforge.core.constraints import MetricConstraint
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Objective, Problem, parse_shape
+from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.search.strategies import get_strategy
 
 
 @dataclass

@@ -14,17 +14,17 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from core.constraints import MetricConstraint
-from core.settings import Settings
-from core.types import JobStatus, Objective, Problem, TrialResult
-from db.store import JobStore
-from evaluators.registry import resolve_device, resolve_target
-from search.engine import Proposal, SearchEngine
-from search.provenance import versions
-from search.results import summarize
-from search.strategies import get_strategy
-from search.strategies._base import StrategyContext
-from search.warmstart import warm_start_candidates
+from tuneforge.core.constraints import MetricConstraint
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import JobStatus, Objective, Problem, TrialResult
+from tuneforge.db.store import JobStore
+from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.search.engine import Proposal, SearchEngine
+from tuneforge.search.provenance import versions
+from tuneforge.search.results import summarize
+from tuneforge.search.strategies import get_strategy
+from tuneforge.search.strategies._base import StrategyContext
+from tuneforge.search.warmstart import warm_start_candidates
 
 log = logging.getLogger(__name__)
 

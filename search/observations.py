@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.types import Objective
-from search.pool import ConfigPool, pool_for
-from search.strategies._base import HistoryItem, StrategyContext
+from tuneforge.core.types import Objective
+from tuneforge.search.pool import ConfigPool, pool_for
+from tuneforge.search.strategies._base import HistoryItem, StrategyContext
 
 
 @dataclass

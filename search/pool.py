@@ -12,7 +12,7 @@ import random
 
 import numpy as np
 
-from core.space import Config, Space
+from tuneforge.core.space import Config, Space
 
 # Spaces whose cartesian product is larger than this are sampled, not enumerated.
 MAX_ENUMERATED = 300_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.types import Objective
+from tuneforge.core.types import Objective
 
 
 def _dominates(a: list[float], b: list[float], objectives: list[Objective]) -> bool:

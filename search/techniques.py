@@ -10,8 +10,8 @@ from typing import Protocol
 
 import numpy as np
 
-from search.gp import GaussianProcess, expected_improvement
-from search.observations import Observations
+from tuneforge.search.gp import GaussianProcess, expected_improvement
+from tuneforge.search.observations import Observations
 
 # Random configs a model needs before it is worth fitting.
 INITIAL_DESIGN = 8

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from core.types import Candidate, Problem
-from db.store import JobStore
-from search.strategies._base import StrategyContext
+from tuneforge.core.types import Candidate, Problem
+from tuneforge.db.store import JobStore
+from tuneforge.search.strategies._base import StrategyContext
 
 # At most this share of the budget goes to warm-start configs, and never more than MAX.
 BUDGET_SHARE = 0.1

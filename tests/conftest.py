@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import REPO_ROOT, Settings
+from tuneforge.core.settings import REPO_ROOT, Settings
 
 SPACES_DIR = REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
 PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -42,7 +42,7 @@ def postgres_url() -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    from db.session import _engines
+    from tuneforge.db.session import _engines
 
     for url in [u for u in _engines if u.endswith(name)]:
         _engines.pop(url).dispose()

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from celery import Celery
 
-from core.settings import Settings
+from tuneforge.core.settings import Settings
 
 JOB_QUEUE = "jobs"
 DEVICE_QUEUES = ("cuda", "cpu", "sim")
@@ -20,7 +20,7 @@ def make_celery(settings: Settings) -> Celery:
     if not settings.broker_url:
         raise RuntimeError("distributed mode needs TUNEFORGE_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
     app = Celery("tuneforge", broker=settings.broker_url,
-                 backend=settings.result_backend or settings.broker_url, include=["worker.tasks"])
+                 backend=settings.result_backend or settings.broker_url, include=["tuneforge.worker.tasks"])
     # kombu sweeps for a dead worker's unacknowledged tasks every interval x throttle seconds
     # (100 s by default); sweep often enough that redelivery follows the visibility timeout.
     transport = {"visibility_timeout": settings.visibility_timeout_s,

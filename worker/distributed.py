@@ -8,10 +8,10 @@ from typing import Any
 from celery import Celery
 from celery.result import AsyncResult
 
-from core.settings import Settings
-from core.types import TrialResult, TrialStatus
-from evaluators.registry import resolve_device
-from worker.celery_app import eval_queue
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import TrialResult, TrialStatus
+from tuneforge.evaluators.registry import resolve_device
+from tuneforge.worker.celery_app import eval_queue
 
 POLL_S = 0.002
 

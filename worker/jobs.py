@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from core.settings import Settings, get_settings
-from core.types import JobStatus
-from db.store import JobStore
-from search.loop import TrialCallback, TuningLoop
-from worker.local_pool import LocalPoolEvaluator
-from worker.owner import OWNER
+from tuneforge.core.settings import Settings, get_settings
+from tuneforge.core.types import JobStatus
+from tuneforge.db.store import JobStore
+from tuneforge.search.loop import TrialCallback, TuningLoop
+from tuneforge.worker.local_pool import LocalPoolEvaluator
+from tuneforge.worker.owner import OWNER
 
 
 def run_job_embedded(job_id: str, settings: Settings, on_trial: TrialCallback | None = None) -> dict[str, Any] | None:
@@ -25,8 +25,8 @@ def run_job_embedded(job_id: str, settings: Settings, on_trial: TrialCallback | 
 def run_job_distributed(job_id: str) -> str | None:
     """Run the job; when another live worker holds it, wait until it ends or its lease goes stale
     (so a redelivered task neither runs the job twice nor lets it die with its first worker)."""
-    from worker.celery_app import app_for
-    from worker.distributed import CeleryEvaluator
+    from tuneforge.worker.celery_app import app_for
+    from tuneforge.worker.distributed import CeleryEvaluator
 
     settings = get_settings()
     store = JobStore(settings.database_url)

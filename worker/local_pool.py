@@ -8,9 +8,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from core.settings import Settings
-from core.types import TrialResult, TrialStatus
-from evaluators.run import evaluate_baseline, evaluate_candidate
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import TrialResult, TrialStatus
+from tuneforge.evaluators.run import evaluate_baseline, evaluate_candidate
 
 
 class LocalPoolEvaluator:

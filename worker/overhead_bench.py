@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from core.settings import Settings
-from db.store import JobStore
-from search.jobspec import build_job_spec
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
 
 DEVICE = "replay:gemm_RTX_3090"
 
@@ -41,7 +41,7 @@ def _measure(store: JobStore, job_id: str, mode: str, wall_s: float) -> Overhead
 
 
 def embedded(trials: int, settings: Settings) -> Overhead:
-    from worker.jobs import run_job_embedded
+    from tuneforge.worker.jobs import run_job_embedded
 
     with tempfile.TemporaryDirectory() as tmp:
         local = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
@@ -55,11 +55,11 @@ def embedded(trials: int, settings: Settings) -> Overhead:
 
 
 def distributed(trials: int, settings: Settings) -> Overhead:
-    from worker.celery_app import app_for
+    from tuneforge.worker.celery_app import app_for
 
     env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
            "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_REPLAY_SLEEP_SCALE": "0"}
-    workers = [subprocess.Popen([sys.executable, "-m", "api", "worker", "--device", "sim", "--concurrency", "2"],
+    workers = [subprocess.Popen([sys.executable, "-m", "tuneforge", "worker", "--device", "sim", "--concurrency", "2"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True) for _ in range(2)]
     try:

@@ -6,8 +6,8 @@ import threading
 
 from celery.signals import worker_ready, worker_shutdown
 
-from core.settings import Settings
-from db.store import JobStore
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
 
 HEARTBEAT_S = 30
 

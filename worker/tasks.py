@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from evaluators.run import evaluate_baseline, evaluate_candidate
-from worker.jobs import run_job_distributed
+from tuneforge.evaluators.run import evaluate_baseline, evaluate_candidate
+from tuneforge.worker.jobs import run_job_distributed
 
 
 @shared_task(name="tuneforge.run_job")

@@ -9,14 +9,14 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from api.console import fail, out, print_json, provenance_label
-from core.errors import UserInputError
+from tuneforge.api.console import fail, out, print_json, provenance_label
+from tuneforge.core.errors import UserInputError
 
 MODELLED = provenance_label("modelled")
 
 
 def _parse_design(array: str, dataflow: str, sram_kb: str, bandwidth: Optional[float], word_bits: int):
-    from evaluators.systolic.design import Design
+    from tuneforge.evaluators.systolic.design import Design
 
     try:
         rows, cols = (int(v) for v in array.lower().split("x"))
@@ -39,8 +39,8 @@ def simulate(array: str = typer.Option("32x32", help="ROWSxCOLS of the systolic 
              layer: str = typer.Option(..., help="gemm:M,N,K or conv:H,W,R,S,C,K,STRIDE (no padding)"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Score one systolic-array design on one layer (modelled by sim:systolic)."""
-    from evaluators.systolic.model import score
-    from kernels.accel.layers import parse_layer
+    from tuneforge.evaluators.systolic.model import score
+    from tuneforge.kernels.accel.layers import parse_layer
 
     try:
         design, parsed = _parse_design(array, dataflow, sram_kb, bandwidth, word_bits), parse_layer(layer)
@@ -63,8 +63,8 @@ def bench_accel(quick: bool = typer.Option(False, help="small layers only (secon
                 workers: int = typer.Option(2, help="SCALE-Sim processes run at once"),
                 as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Run SCALE-Sim and the closed-form model side by side: compute cycles, stalls, speed."""
-    from evaluators.systolic.validation import compare, designs_per_second, validation_cases
-    from kernels.accel.workloads import resnet18
+    from tuneforge.evaluators.systolic.validation import compare, designs_per_second, validation_cases
+    from tuneforge.kernels.accel.workloads import resnet18
 
     ideal_cases, finite_cases = validation_cases(quick=quick)
     ideal, finite = compare(ideal_cases, workers), compare(finite_cases, workers)

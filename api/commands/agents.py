@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from api.console import format_params, out, print_json
+from tuneforge.api.console import format_params, out, print_json
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -19,9 +19,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 def agent_calls(job_id: str, as_json: bool = typer.Option(False, "--json"),
                 prompts: bool = typer.Option(False, "--prompts", help="print each prompt and response in full")) -> None:
     """A job's LLM calls: tokens, cost, latency and the fate of each proposal (with its trial)."""
-    from core.settings import get_settings
-    from db.agent_calls import AgentCallStore
-    from db.store import JobStore
+    from tuneforge.core.settings import get_settings
+    from tuneforge.db.agent_calls import AgentCallStore
+    from tuneforge.db.store import JobStore
 
     url = get_settings().database_url
     JobStore(url).get_job(job_id)
@@ -53,8 +53,8 @@ def agent_calls(job_id: str, as_json: bool = typer.Option(False, "--json"),
 def knowledge(target: str, device: Optional[str] = typer.Option(None, "--device", "-d"),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """What worked for a target's family (and device): the text the agents get in their prompts."""
-    from api.features.agent_calls import target_knowledge
-    from core.settings import get_settings
+    from tuneforge.api.features.agent_calls import target_knowledge
+    from tuneforge.core.settings import get_settings
 
     found = target_knowledge(get_settings().database_url, target, device)
     if as_json:

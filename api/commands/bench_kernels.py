@@ -12,15 +12,15 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from api.console import err, fail, format_params, out, print_json, provenance_label
-from core.errors import UserInputError
-from core.settings import get_settings
+from tuneforge.api.console import err, fail, format_params, out, print_json, provenance_label
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import get_settings
 
 
 def _tuned(device: Any, target: Any, problem: Any, model_gpu: str, top: int) -> tuple[dict | None, Any]:
     """(best config, its trial result) among the model's ``top`` picks that the device accepts."""
-    from core.types import Candidate
-    from evaluators.gpu_model.prune import rank_configs
+    from tuneforge.core.types import Candidate
+    from tuneforge.evaluators.gpu_model.prune import rank_configs
 
     best: tuple[dict | None, Any] = (None, None)
     for config, _ in rank_configs(target, problem, model_gpu, keep=top):
@@ -74,12 +74,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                                                         "(h100, a100, h200); default h100"),
                 as_json: bool = typer.Option(False, "--json", help="print JSON rows instead of a table")) -> None:
         """Per target at its default (KernelBench-sized) problem: tuned Triton kernel vs torch vs roofline."""
-        from evaluators.devices.sim_gpu import SimGpuDevice
-        from evaluators.devices.triton_cuda import NO_GPU, TritonCudaDevice, gpu_visible
-        from evaluators.gpu_model.specs import GPUS
-        from evaluators.registry import resolve_device
-        from kernels._triton_common import TritonTarget
-        from kernels.registry import all_targets
+        from tuneforge.evaluators.devices.sim_gpu import SimGpuDevice
+        from tuneforge.evaluators.devices.triton_cuda import NO_GPU, TritonCudaDevice, gpu_visible
+        from tuneforge.evaluators.gpu_model.specs import GPUS
+        from tuneforge.evaluators.registry import resolve_device
+        from tuneforge.kernels._triton_common import TritonTarget
+        from tuneforge.kernels.registry import all_targets
 
         settings = get_settings()
         try:

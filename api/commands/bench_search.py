@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.console import Console
 from rich.table import Table
 
-from api.console import err, fail, out, print_json
-from core.settings import get_settings
+from tuneforge.api.console import err, fail, out, print_json
+from tuneforge.core.settings import get_settings
 
 DEFAULT_STRATEGIES = "bandit,bo"
 DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,pso,diff_evo"
@@ -54,11 +54,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                                                       "bench_search.png here"),
                as_json: bool = typer.Option(False, "--json", help="print the JSON table, no progress bars")) -> None:
         """Replay measured GPU tuning spaces; report median and quartiles of the fraction of optimum."""
-        from search.bench import kt_run
-        from search.bench.plot import plot_curves
-        from search.bench.runner import best_times, plan, run_all, space_name
-        from search.bench.stats import summarize
-        from search.strategies import get_strategy
+        from tuneforge.search.bench import kt_run
+        from tuneforge.search.bench.plot import plot_curves
+        from tuneforge.search.bench.runner import best_times, plan, run_all, space_name
+        from tuneforge.search.bench.stats import summarize
+        from tuneforge.search.strategies import get_strategy
 
         settings = get_settings()
         paths = [p.resolve() for p in (spaces or sorted(settings.spaces_dir.glob("*.json.gz")))]

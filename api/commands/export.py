@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from api.console import err
+from tuneforge.api.console import err
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -22,9 +22,9 @@ def pull(target: str = typer.Argument(..., help="target name, e.g. matmul"),
          fmt: str = typer.Option("py", "--format", help="py: a self-contained module (torch + triton only); "
                                  "jsonl: one best config per line")) -> None:
     """Export tuned configs: a Python module to vendor into another project, or JSON lines."""
-    from api.export.service import export_target
-    from core.settings import get_settings
-    from db.store import JobStore
+    from tuneforge.api.export.service import export_target
+    from tuneforge.core.settings import get_settings
+    from tuneforge.db.store import JobStore
 
     result = export_target(JobStore(get_settings().database_url), target, device=device, fmt=fmt)
     if output is None:

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from api.console import fail, out, print_json
+from tuneforge.api.console import fail, out, print_json
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -28,12 +28,12 @@ def verify(target: str = typer.Argument(..., help="target name, e.g. softmax"),
            timeout: float = typer.Option(300.0, help="wall-clock limit of the sandbox process, seconds"),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Verify agent-style kernel code: accepted, or rejected with the rule that caught it."""
-    from core.errors import UserInputError
-    from core.types import parse_shape
-    from evaluators.agent_code.sandbox import Limits
-    from evaluators.agent_code.verify import verify_agent_source
-    from kernels._triton_common import TritonTarget
-    from kernels.registry import get_target
+    from tuneforge.core.errors import UserInputError
+    from tuneforge.core.types import parse_shape
+    from tuneforge.evaluators.agent_code.sandbox import Limits
+    from tuneforge.evaluators.agent_code.verify import verify_agent_source
+    from tuneforge.kernels._triton_common import TritonTarget
+    from tuneforge.kernels.registry import get_target
 
     if device not in ("cpu", "cuda"):
         fail(f"verify runs code on cpu (Triton interpreter) or cuda, not {device!r}")
@@ -68,7 +68,7 @@ def _config(space, text: str) -> dict[str, Any]:
     for item in text.split(","):
         name, _, value = item.strip().partition("=")
         if name not in space.names:
-            from core.errors import UserInputError
+            from tuneforge.core.errors import UserInputError
 
             raise UserInputError(f"unknown parameter {name!r}; the space has {', '.join(space.names)}")
         config[name] = next((v for v in space.param(name).values if str(v) == value), value)

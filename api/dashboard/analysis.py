@@ -9,10 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import store_of
-from core.types import Objective
-from db.store import JobStore
-from search.results import pareto_front
+from tuneforge.api.deps import store_of
+from tuneforge.core.types import Objective
+from tuneforge.db.store import JobStore
+from tuneforge.search.results import pareto_front
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
 MIN_TRIALS_FOR_IMPORTANCE = 5

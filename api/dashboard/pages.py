@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.dashboard import formatting
-from api.deps import settings_of, store_of
-from api.export.module import exportable
-from api.export.records import best_record
-from core.errors import NotFoundError, UserInputError
-from core.settings import Settings
-from db.store import JobStore
-from kernels._base import Target
+from tuneforge.api.dashboard import formatting
+from tuneforge.api.deps import settings_of, store_of
+from tuneforge.api.export.module import exportable
+from tuneforge.api.export.records import best_record
+from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
+from tuneforge.kernels._base import Target
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -42,9 +42,9 @@ def leaderboard(request: Request, family: str | None = None, target: str | None 
 @router.get("/dashboard/jobs", response_class=HTMLResponse)
 def jobs(request: Request, status: str | None = None, store: JobStore = Depends(store_of),
          settings: Settings = Depends(settings_of)) -> HTMLResponse:
-    from evaluators.registry import known_specs
-    from kernels.registry import all_targets
-    from search.strategies import all_strategies
+    from tuneforge.evaluators.registry import known_specs
+    from tuneforge.kernels.registry import all_targets
+    from tuneforge.search.strategies import all_strategies
 
     listed = store.list_jobs(status=status, limit=200)
     return templates.TemplateResponse(request, "jobs.html", {
@@ -60,7 +60,7 @@ def job(request: Request, job_id: str, store: JobStore = Depends(store_of)) -> H
 
 @router.get("/dashboard/targets", response_class=HTMLResponse)
 def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLResponse:
-    from kernels.registry import all_targets
+    from tuneforge.kernels.registry import all_targets
 
     counts: dict[str, int] = {}
     for row in store.best_configs():
@@ -82,7 +82,7 @@ def target(request: Request, name: str, store: JobStore = Depends(store_of),
 
 def _device_provenance(specs: set[str], settings: Settings) -> dict[str, str]:
     """Whether each device's numbers are measured, replayed or modelled (devices no longer known are left out)."""
-    from evaluators.registry import resolve_device
+    from tuneforge.evaluators.registry import resolve_device
 
     found = {}
     for spec in specs:
@@ -95,8 +95,8 @@ def _device_provenance(specs: set[str], settings: Settings) -> dict[str, str]:
 
 def _find_target(name: str, rows: list[dict[str, Any]], settings: Settings) -> Target:
     """A registered target, or the one a replay device brings (its best configs name the device)."""
-    from evaluators.registry import resolve_device
-    from kernels.registry import get_target
+    from tuneforge.evaluators.registry import resolve_device
+    from tuneforge.kernels.registry import get_target
 
     try:
         return get_target(name)

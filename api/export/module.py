@@ -15,8 +15,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from core.errors import UserInputError
-from kernels._base import Target
+from tuneforge.core.errors import UserInputError
+from tuneforge.kernels._base import Target
 
 _RUNTIME_PATH = Path(__file__).with_name("runtime.py")
 _LABELS = {"measured": "measured", "replayed": "replayed from a recorded measurement, not measured here",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 ROOFLINE_METRIC = "fraction_of_roofline"  # share of the speed-of-light bound the device reports (sim:<gpu> does)
 
 
 def metric_direction(target: str, metric: str) -> str:
     """The metric's direction as the target declares it; replay targets (not registered) report times."""
-    from kernels.registry import get_target
+    from tuneforge.kernels.registry import get_target
 
     try:
         declared = {o.metric: o.direction for o in get_target(target).objectives}

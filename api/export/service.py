@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from api.export.module import render_module
-from api.export.records import best_record, to_jsonl
-from core.errors import NotFoundError, UserInputError
-from db.store import JobStore
-from kernels.registry import get_target
+from tuneforge.api.export.module import render_module
+from tuneforge.api.export.records import best_record, to_jsonl
+from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.db.store import JobStore
+from tuneforge.kernels.registry import get_target
 
 FORMATS = {"py": "text/x-python; charset=utf-8", "jsonl": "application/x-ndjson"}
 

@@ -7,18 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 
-from agents.knowledge import Knowledge, distill
-from api.deps import store_of
-from core.errors import NotFoundError
-from db.agent_calls import AgentCallStore
-from db.knowledge import family_of, knowledge_rows
-from db.store import JobStore
+from tuneforge.agents.knowledge import Knowledge, distill
+from tuneforge.api.deps import store_of
+from tuneforge.core.errors import NotFoundError
+from tuneforge.db.agent_calls import AgentCallStore
+from tuneforge.db.knowledge import family_of, knowledge_rows
+from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 
 
 def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
-    from kernels.registry import all_targets
+    from tuneforge.kernels.registry import all_targets
 
     known = all_targets().get(target)
     family = known.family if known else family_of(url, target)

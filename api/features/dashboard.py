@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.dashboard import analysis, pages
+from tuneforge.api.dashboard import analysis, pages
 
 STATIC_DIR = Path(pages.__file__).with_name("static")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import Response
 
-from api.deps import store_of
-from api.export.service import export_target
-from db.store import JobStore
+from tuneforge.api.deps import store_of
+from tuneforge.api.export.service import export_target
+from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1", tags=["export"])
 

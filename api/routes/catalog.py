@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import settings_of, store_of
-from core.settings import Settings
-from db.store import JobStore
-from evaluators.registry import known_specs, resolve_device
-from kernels.registry import get_target, all_targets
-from search.strategies import all_strategies
+from tuneforge.api.deps import settings_of, store_of
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
+from tuneforge.evaluators.registry import known_specs, resolve_device
+from tuneforge.kernels.registry import get_target, all_targets
+from tuneforge.search.strategies import all_strategies
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 

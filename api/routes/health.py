@@ -7,10 +7,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 
-from api.deps import settings_of, store_of
-from core.settings import Settings
-from db.session import get_engine
-from db.store import JobStore
+from tuneforge.api.deps import settings_of, store_of
+from tuneforge.core.settings import Settings
+from tuneforge.db.session import get_engine
+from tuneforge.db.store import JobStore
 
 router = APIRouter(tags=["health"])
 

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import settings_of, store_of
-from api.schemas import ErrorBody, JobCreated, JobRequest
-from api.submit import submit_job
-from core.settings import Settings
-from core.types import JobStatus
-from db.store import JobStore
+from tuneforge.api.deps import settings_of, store_of
+from tuneforge.api.schemas import ErrorBody, JobCreated, JobRequest
+from tuneforge.api.submit import submit_job
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import JobStatus
+from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 EVENT_POLL_S = 0.5

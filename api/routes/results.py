@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import store_of
-from api.export.records import best_record
-from db.store import JobStore
+from tuneforge.api.deps import store_of
+from tuneforge.api.export.records import best_record
+from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 

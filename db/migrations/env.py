@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import text
 
-from db.models import Base
-from db.session import get_engine
+from tuneforge.db.models import Base
+from tuneforge.db.session import get_engine
 
 url = context.config.attributes["database_url"]
 

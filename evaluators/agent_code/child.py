@@ -57,7 +57,7 @@ def main() -> None:
     module_name, _, function_name = request["entry"].partition(":")
     entry = getattr(importlib.import_module(module_name), function_name)
 
-    from evaluators.agent_code import guard
+    from tuneforge.evaluators.agent_code import guard
 
     guard.install(Path(request["scratch"]), tuple(request.get("tool_dirs", ())))
     answer: dict = {"network_isolation": network}

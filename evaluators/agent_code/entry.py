@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaluators.verify.harness import run_request
-from evaluators.verify.plan import VerifyRequest
+from tuneforge.evaluators.verify.harness import run_request
+from tuneforge.evaluators.verify.plan import VerifyRequest
 
 
 def verify(payload: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.settings import REPO_ROOT
+from tuneforge.core.settings import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def run_sandboxed(entry: str, payload: dict[str, Any], *, limits: Limits = Limit
         env.pop("TRITON_INTERPRET", None)
     request = {"entry": entry, "payload": payload, "nonce": nonce, "scratch": str(scratch),
                "limits": asdict(limits), "tool_dirs": list(tool_dirs(device))}
-    proc = subprocess.Popen([sys.executable, "-m", "evaluators.agent_code.child"], cwd=scratch, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tuneforge.evaluators.agent_code.child"], cwd=scratch, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     run = SandboxRun()

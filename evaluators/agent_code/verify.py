@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 
-from core.space import Config
-from core.types import Problem, TrialStatus
-from evaluators.agent_code.sandbox import Limits, SandboxRun, run_sandboxed
-from evaluators.agent_code.static_checks import check_source
-from evaluators.verify.plan import TimingRequest, Verdict, build_request
-from kernels._triton_common import TritonTarget
+from tuneforge.core.space import Config
+from tuneforge.core.types import Problem, TrialStatus
+from tuneforge.evaluators.agent_code.sandbox import Limits, SandboxRun, run_sandboxed
+from tuneforge.evaluators.agent_code.static_checks import check_source
+from tuneforge.evaluators.verify.plan import TimingRequest, Verdict, build_request
+from tuneforge.kernels._triton_common import TritonTarget
 
 MEMORY_SIGNS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "out of memory")
 SIGNAL_RULES = {"SIGXCPU": (TrialStatus.TIMEOUT, "cpu-limit"), "SIGKILL": (TrialStatus.TIMEOUT, "cpu-limit"),
@@ -39,7 +39,7 @@ def verify_agent_source(target: TritonTarget, problem: Problem, config: Config, 
         return rejected
     request = build_request(target, problem, config, device=device, small=small, rng=_rng, source=source,
                             timing=timing)
-    run = run_sandboxed("evaluators.agent_code.entry:verify", request.to_dict(), limits=limits, device=device)
+    run = run_sandboxed("tuneforge.evaluators.agent_code.entry:verify", request.to_dict(), limits=limits, device=device)
     return verdict_of(run, limits)
 
 

@@ -15,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import UserInputError
-from core.settings import Settings
-from core.space import Param, Space
-from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
-from evaluators._base import Device
-from kernels._base import Target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.space import Param, Space
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from tuneforge.evaluators._base import Device
+from tuneforge.kernels._base import Target
 
 # Kernel Tuner's failure markers and the status each one is.
 _FAILURES = {

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 
-from core.settings import Settings
-from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
-from evaluators.gpu_model.model import roofline_ms
-from evaluators.gpu_model.prune import predict_config
-from evaluators.gpu_model.specs import GPUS
-from evaluators.speed_of_light import faster_than_light
-from evaluators.triton_device import TritonDevice, max_error, verdict_timings
-from kernels._triton_common import TritonTarget
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from tuneforge.evaluators.gpu_model.model import roofline_ms
+from tuneforge.evaluators.gpu_model.prune import predict_config
+from tuneforge.evaluators.gpu_model.specs import GPUS
+from tuneforge.evaluators.speed_of_light import faster_than_light
+from tuneforge.evaluators.triton_device import TritonDevice, max_error, verdict_timings
+from tuneforge.kernels._triton_common import TritonTarget
 
 
 class SimGpuDevice(TritonDevice):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 
-from core.errors import UserInputError
-from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
-from evaluators._base import Device
-from evaluators.systolic.design import Design
-from evaluators.systolic.model import score
-from kernels._base import Target
-from kernels.accel.systolic_target import SystolicTarget
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from tuneforge.evaluators._base import Device
+from tuneforge.evaluators.systolic.design import Design
+from tuneforge.evaluators.systolic.model import score
+from tuneforge.kernels._base import Target
+from tuneforge.kernels.accel.systolic_target import SystolicTarget
 
 SPEC = "sim:systolic"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
-from core.errors import UserInputError
-from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
-from evaluators.triton_device import TritonDevice, max_error, verdict_timings
-from kernels._base import Target
-from kernels._triton_common import TritonTarget
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from tuneforge.evaluators.triton_device import TritonDevice, max_error, verdict_timings
+from tuneforge.kernels._base import Target
+from tuneforge.kernels._triton_common import TritonTarget
 
 # The interpreter runs a 256^3 fp32 matmul in about a second; keep each check within a few.
 MAX_FLOPS = 2 * 512**3

@@ -13,16 +13,16 @@ import shutil
 import time
 from pathlib import Path
 
-from core.errors import UserInputError
-from core.settings import Settings
-from core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
-from evaluators.gpu_model.model import roofline_ms
-from evaluators.gpu_model.specs import spec_for_device_name
-from evaluators.speed_of_light import faster_than_light
-from evaluators.triton_device import TritonDevice, max_error, verdict_timings
-from evaluators.verify import TimingRequest, Verdict
-from evaluators.verify.plan import build_request
-from kernels._triton_common import TritonTarget
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
+from tuneforge.evaluators.gpu_model.model import roofline_ms
+from tuneforge.evaluators.gpu_model.specs import spec_for_device_name
+from tuneforge.evaluators.speed_of_light import faster_than_light
+from tuneforge.evaluators.triton_device import TritonDevice, max_error, verdict_timings
+from tuneforge.evaluators.verify import TimingRequest, Verdict
+from tuneforge.evaluators.verify.plan import build_request
+from tuneforge.kernels._triton_common import TritonTarget
 
 # Verify at the real problem up to this many bytes of operands (the float64 reference needs
 # several times that); larger problems are verified at the target's small shapes.

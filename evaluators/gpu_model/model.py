@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evaluators.gpu_model.specs import GpuSpec
-from kernels._triton_common import GemmProfile, LaunchProfile, StreamProfile, cdiv
+from tuneforge.evaluators.gpu_model.specs import GpuSpec
+from tuneforge.kernels._triton_common import GemmProfile, LaunchProfile, StreamProfile, cdiv
 
 TENSOR_EFFICIENCY = 0.85  # sustained fraction of datasheet tensor peak (power and clock limits)
 DRAM_EFFICIENCY = 0.92  # best sustained fraction of datasheet bandwidth

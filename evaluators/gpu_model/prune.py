@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.space import Config
-from core.types import Problem
-from evaluators.gpu_model.model import Prediction, predict
-from evaluators.gpu_model.specs import GPUS, GpuSpec
-from kernels._triton_common import TritonTarget
+from tuneforge.core.space import Config
+from tuneforge.core.types import Problem
+from tuneforge.evaluators.gpu_model.model import Prediction, predict
+from tuneforge.evaluators.gpu_model.specs import GPUS, GpuSpec
+from tuneforge.kernels._triton_common import TritonTarget
 
 
 def predict_config(target: TritonTarget, problem: Problem, config: Config, spec: GpuSpec) -> Prediction:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from evaluators.systolic.cycles import DATAFLOWS, dataflow_index
+from tuneforge.evaluators.systolic.cycles import DATAFLOWS, dataflow_index
 
 
 @dataclass(frozen=True)

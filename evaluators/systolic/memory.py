@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluators.systolic.cycles import ceil_div, folds
-from evaluators.systolic.design import DesignArrays
-from evaluators.systolic.workload import WorkloadArrays
+from tuneforge.evaluators.systolic.cycles import ceil_div, folds
+from tuneforge.evaluators.systolic.design import DesignArrays
+from tuneforge.evaluators.systolic.workload import WorkloadArrays
 
 OS, WS, IS = 0, 1, 2
 

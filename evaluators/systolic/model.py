@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluators.systolic import energy
-from evaluators.systolic.cycles import compute_cycles
-from evaluators.systolic.design import Design, DesignArrays
-from evaluators.systolic.memory import stall_cycles, traffic
-from evaluators.systolic.workload import WorkloadArrays
-from kernels.accel.layers import Layer, LayerFormat
+from tuneforge.evaluators.systolic import energy
+from tuneforge.evaluators.systolic.cycles import compute_cycles
+from tuneforge.evaluators.systolic.design import Design, DesignArrays
+from tuneforge.evaluators.systolic.memory import stall_cycles, traffic
+from tuneforge.evaluators.systolic.workload import WorkloadArrays
+from tuneforge.kernels.accel.layers import Layer, LayerFormat
 
 
 @dataclass(frozen=True)

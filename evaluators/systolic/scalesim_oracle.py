@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernels.accel.layers import Layer
+from tuneforge.kernels.accel.layers import Layer
 
 _CONFIG = """[general]
 run_name = oracle

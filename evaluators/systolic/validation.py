@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from evaluators.systolic.cycles import DATAFLOWS
-from evaluators.systolic.design import Design, DesignArrays
-from evaluators.systolic.model import simulate
-from evaluators.systolic.scalesim_oracle import OracleCase, OracleResult, run_scalesim
-from evaluators.systolic.workload import WorkloadArrays
-from kernels.accel.layers import Layer
+from tuneforge.evaluators.systolic.cycles import DATAFLOWS
+from tuneforge.evaluators.systolic.design import Design, DesignArrays
+from tuneforge.evaluators.systolic.model import simulate
+from tuneforge.evaluators.systolic.scalesim_oracle import OracleCase, OracleResult, run_scalesim
+from tuneforge.evaluators.systolic.workload import WorkloadArrays
+from tuneforge.kernels.accel.layers import Layer
 
 _QUICK_LAYERS = [Layer.gemm("gemm_64x64x64", 64, 64, 64), Layer.gemm("gemm_100x50x70", 100, 50, 70),
                  Layer("conv_12x12_3x3_c8_k16", 12, 12, 3, 3, 8, 16, 1),

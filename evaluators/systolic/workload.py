@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluators.systolic.energy import RESCALE_PJ
-from kernels.accel.layers import Layer, LayerFormat
+from tuneforge.evaluators.systolic.energy import RESCALE_PJ
+from tuneforge.kernels.accel.layers import Layer, LayerFormat
 
 
 @dataclass(frozen=True)

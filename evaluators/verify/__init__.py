@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from core.space import Config
-from core.types import Problem
-from evaluators.verify.cache import VerdictCache, verdict_key
-from evaluators.verify.plan import TimingRequest, Verdict, build_request
-from evaluators.verify.pool import WorkerPool
-from kernels._triton_common import TritonTarget
+from tuneforge.core.space import Config
+from tuneforge.core.types import Problem
+from tuneforge.evaluators.verify.cache import VerdictCache, verdict_key
+from tuneforge.evaluators.verify.plan import TimingRequest, Verdict, build_request
+from tuneforge.evaluators.verify.pool import WorkerPool
+from tuneforge.kernels._triton_common import TritonTarget
 
 _rng = random.SystemRandom()
 

@@ -11,8 +11,8 @@ import json
 import os
 from pathlib import Path
 
-from core.types import TrialStatus
-from evaluators.verify.plan import Verdict, VerifyRequest
+from tuneforge.core.types import TrialStatus
+from tuneforge.evaluators.verify.plan import Verdict, VerifyRequest
 
 _CACHEABLE = {TrialStatus.OK, TrialStatus.WRONG_RESULT, TrialStatus.COMPILE_ERROR, TrialStatus.INVALID}
 

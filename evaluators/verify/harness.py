@@ -16,11 +16,11 @@ from typing import Any
 
 import torch
 
-from core.types import TrialStatus
-from evaluators.verify.inputs import empty_output, make_inputs
-from evaluators.verify.loading import function_of, load_impl, load_source
-from evaluators.verify.plan import Check, RuleFailed, Verdict, VerifyRequest
-from evaluators.verify.timing import time_request
+from tuneforge.core.types import TrialStatus
+from tuneforge.evaluators.verify.inputs import empty_output, make_inputs
+from tuneforge.evaluators.verify.loading import function_of, load_impl, load_source
+from tuneforge.evaluators.verify.plan import Check, RuleFailed, Verdict, VerifyRequest
+from tuneforge.evaluators.verify.timing import time_request
 
 
 def classify_exception(exc: BaseException) -> tuple[TrialStatus, str]:

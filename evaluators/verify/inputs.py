@@ -6,7 +6,7 @@ from types import ModuleType
 
 import torch
 
-from evaluators.verify.plan import Check
+from tuneforge.evaluators.verify.plan import Check
 
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 

@@ -9,9 +9,9 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.space import Config
-from core.types import Problem, TrialStatus
-from kernels._triton_common import TritonTarget
+from tuneforge.core.space import Config
+from tuneforge.core.types import Problem, TrialStatus
+from tuneforge.kernels._triton_common import TritonTarget
 
 # Input distributions, cycled over the checks: plain normal; uniform around an offset (catches
 # kernels that drop the mean, e.g. a layernorm that copies its input); wide normal (catches

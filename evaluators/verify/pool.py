@@ -1,6 +1,6 @@
 """Worker processes that compile and run candidates, with a wall-clock limit per request.
 
-Each worker is a long-lived ``python -m evaluators.verify.worker`` (importing torch and
+Each worker is a long-lived ``python -m tuneforge.evaluators.verify.worker`` (importing torch and
 triton once costs seconds); a worker that times out or dies is killed and replaced, so a
 hanging or crashing candidate costs one worker, never the caller.
 """
@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.settings import REPO_ROOT
-from core.types import TrialStatus
-from evaluators.verify.plan import Verdict, VerifyRequest
+from tuneforge.core.settings import REPO_ROOT
+from tuneforge.core.types import TrialStatus
+from tuneforge.evaluators.verify.plan import Verdict, VerifyRequest
 
 STARTUP_TIMEOUT_S = 300.0
 
@@ -42,7 +42,7 @@ class Worker:
         else:
             env.pop("TRITON_INTERPRET", None)
         self._stderr = tempfile.NamedTemporaryFile(prefix="tuneforge-worker-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, "-m", "evaluators.verify.worker"], cwd=REPO_ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tuneforge.evaluators.verify.worker"], cwd=REPO_ROOT, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
         self._buffer = b""
         try:

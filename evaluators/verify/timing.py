@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from core.types import TrialStatus
-from evaluators.verify.inputs import empty_output, make_inputs
-from evaluators.verify.plan import Check, RuleFailed, VerifyRequest
+from tuneforge.core.types import TrialStatus
+from tuneforge.evaluators.verify.inputs import empty_output, make_inputs
+from tuneforge.evaluators.verify.plan import Check, RuleFailed, VerifyRequest
 
 _TRUSTED = {
     "Event": torch.cuda.Event,

@@ -15,8 +15,8 @@ def main() -> None:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     # Imported before any candidate, so the timing functions it keeps are the real ones.
-    from evaluators.verify.harness import run_request
-    from evaluators.verify.plan import VerifyRequest
+    from tuneforge.evaluators.verify.harness import run_request
+    from tuneforge.evaluators.verify.plan import VerifyRequest
 
     protocol.write(json.dumps({"ready": True}) + "\n")
     protocol.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.space import Constraint, Param
+from tuneforge.core.space import Constraint, Param
 
 ARRAY_SIDES = (8, 16, 24, 32, 48, 64, 96, 128, 256)
 SRAM_KB = (16, 32, 64, 128, 256, 512, 1024)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import UserInputError
+from tuneforge.core.errors import UserInputError
 
 
 @dataclass(frozen=True)

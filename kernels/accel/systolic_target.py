@@ -11,9 +11,9 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from core.types import Problem
-from kernels._base import Target
-from kernels.accel.layers import Layer, LayerFormat
+from tuneforge.core.types import Problem
+from tuneforge.kernels._base import Target
+from tuneforge.kernels.accel.layers import Layer, LayerFormat
 
 
 class SystolicTarget(Target):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.space import Space
-from core.types import Objective, Problem
-from kernels.accel.hardware_space import HARDWARE_CONSTRAINTS, HARDWARE_PARAMS, design_fields
-from kernels.accel.layers import Layer
-from kernels.accel.systolic_target import SystolicTarget
-from kernels.accel.workloads import WORKLOADS, get_workload
+from tuneforge.core.space import Space
+from tuneforge.core.types import Objective, Problem
+from tuneforge.kernels.accel.hardware_space import HARDWARE_CONSTRAINTS, HARDWARE_PARAMS, design_fields
+from tuneforge.kernels.accel.layers import Layer
+from tuneforge.kernels.accel.systolic_target import SystolicTarget
+from tuneforge.kernels.accel.workloads import WORKLOADS, get_workload
 
 
 class AccelTarget(SystolicTarget):

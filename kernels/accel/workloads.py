@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import astuple
 
-from core.errors import UserInputError
-from kernels.accel.layers import Layer
+from tuneforge.core.errors import UserInputError
+from tuneforge.kernels.accel.layers import Layer
 
 Workload = list[tuple[Layer, int]]
 

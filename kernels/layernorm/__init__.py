@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.space import Config, Space
-from core.types import Problem
-from kernels._triton_common import StreamProfile, TritonTarget, row_block_space
+from tuneforge.core.space import Config, Space
+from tuneforge.core.types import Problem
+from tuneforge.kernels._triton_common import StreamProfile, TritonTarget, row_block_space
 
 
 class LayerNormTarget(TritonTarget):

@@ -1,6 +1,6 @@
 """Quantization layouts of real trained models, costed on ``sim:systolic``, alone or
 co-designed with the accelerator's hardware."""
 
-from kernels.quant.target import CodesignTarget, QuantTarget
+from tuneforge.kernels.quant.target import CodesignTarget, QuantTarget
 
 TARGETS = [QuantTarget(), CodesignTarget()]

@@ -16,7 +16,7 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from kernels.accel.layers import Layer
+from tuneforge.kernels.accel.layers import Layer
 
 SEED = 0
 TEST_FRACTION = 0.25

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from kernels.accel.layers import LayerFormat
-from kernels.quant.models import MODELS, accuracy, trained_model
+from tuneforge.kernels.accel.layers import LayerFormat
+from tuneforge.kernels.quant.models import MODELS, accuracy, trained_model
 
 
 def group_segments(length: int, group_size: int, tile: int, aligned: bool) -> list[tuple[int, int]]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.space import Constraint, Param, Space
-from core.types import Objective, Problem
-from kernels.accel.hardware_space import CLOCK_GHZ, HARDWARE_CONSTRAINTS, HARDWARE_PARAMS, design_fields
-from kernels.accel.layers import Layer, LayerFormat
-from kernels.accel.systolic_target import SystolicTarget
-from kernels.quant.models import MODELS
+from tuneforge.core.space import Constraint, Param, Space
+from tuneforge.core.types import Objective, Problem
+from tuneforge.kernels.accel.hardware_space import CLOCK_GHZ, HARDWARE_CONSTRAINTS, HARDWARE_PARAMS, design_fields
+from tuneforge.kernels.accel.layers import Layer, LayerFormat
+from tuneforge.kernels.accel.systolic_target import SystolicTarget
+from tuneforge.kernels.quant.models import MODELS
 
 WEIGHT_BITS = (2, 3, 4, 5, 6, 8)
 GROUP_SIZES = (32, 64, 128, "channel")
@@ -94,7 +94,7 @@ class QuantTarget(SystolicTarget):
         return layer_formats(problem.extra["model"], params)
 
     def measured_metrics(self, problem: Problem, params: dict[str, Any]) -> dict[str, float]:
-        from kernels.quant.quantize import float_accuracy, quantized_accuracy
+        from tuneforge.kernels.quant.quantize import float_accuracy, quantized_accuracy
 
         model = problem.extra["model"]
         formats = self.formats(problem, params)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from core.errors import UserInputError
-from core.space import Config, Constraint, Param, Space
-from core.types import Problem
-from kernels._triton_common import GemmProfile, TritonTarget, next_pow2, pow2_values
-from kernels.matmul import MATMUL
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.space import Config, Constraint, Param, Space
+from tuneforge.core.types import Problem
+from tuneforge.kernels._triton_common import GemmProfile, TritonTarget, next_pow2, pow2_values
+from tuneforge.kernels.matmul import MATMUL
 
 QUANT_PARAMS = ("bits", "group_size", "pack_dim")
 

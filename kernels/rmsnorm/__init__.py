@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.space import Config, Constraint, Param, Space
-from core.types import Problem
-from kernels._triton_common import StreamProfile, TritonTarget, cdiv, next_pow2, pow2_values
+from tuneforge.core.space import Config, Constraint, Param, Space
+from tuneforge.core.types import Problem
+from tuneforge.kernels._triton_common import StreamProfile, TritonTarget, cdiv, next_pow2, pow2_values
 
 
 class RMSNormTarget(TritonTarget):

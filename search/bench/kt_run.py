@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.bench.replay_run import Trace
+from tuneforge.search.bench.replay_run import Trace
 
 STRATEGIES = ("random_sample", "genetic_algorithm", "simulated_annealing", "greedy_ils", "mls", "pso",
               "diff_evo", "firefly_algorithm", "basinhopping", "dual_annealing", "bayes_opt")

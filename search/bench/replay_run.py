@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from core.settings import Settings
-from core.types import Objective, TrialResult
-from evaluators.registry import resolve_device, resolve_target
-from search.engine import Proposal, SearchEngine
-from search.strategies import get_strategy
-from search.strategies._base import StrategyContext
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Objective, TrialResult
+from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.search.engine import Proposal, SearchEngine
+from tuneforge.search.strategies import get_strategy
+from tuneforge.search.strategies._base import StrategyContext
 
 
 @dataclass

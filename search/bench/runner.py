@@ -9,10 +9,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluators.devices.replay import load_recorded_space
-from search.bench.kt_run import plain_json, run_kernel_tuner
-from search.bench.replay_run import Trace, run_tuneforge
-from search.bench.stats import RunKey
+from tuneforge.evaluators.devices.replay import load_recorded_space
+from tuneforge.search.bench.kt_run import plain_json, run_kernel_tuner
+from tuneforge.search.bench.replay_run import Trace, run_tuneforge
+from tuneforge.search.bench.stats import RunKey
 
 TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
 

@@ -6,8 +6,8 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from core.errors import UserInputError
-from search.strategies._base import Strategy
+from tuneforge.core.errors import UserInputError
+from tuneforge.search.strategies._base import Strategy
 
 
 @lru_cache(maxsize=1)

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import ast
 import random
-from agents.calls import Budget, CallRecord
-from agents.config_agent import ConfigAgent, ConfigTask
-from agents.kernel_agent import KernelAgent, KernelTask
-from agents.knowledge import distill
-from agents.llm import LLMClient, LLMConfig
-from core.types import Candidate
-from db.agent_calls import AgentCallStore
-from db.knowledge import knowledge_rows
-from db.store import JobStore
-from evaluators.agent_code.verify import static_verdict
-from evaluators.registry import resolve_device, resolve_target
-from kernels._triton_common import TritonTarget
-from search.strategies._base import HistoryItem, StrategyContext
+from tuneforge.agents.calls import Budget, CallRecord
+from tuneforge.agents.config_agent import ConfigAgent, ConfigTask
+from tuneforge.agents.kernel_agent import KernelAgent, KernelTask
+from tuneforge.agents.knowledge import distill
+from tuneforge.agents.llm import LLMClient, LLMConfig
+from tuneforge.core.types import Candidate
+from tuneforge.db.agent_calls import AgentCallStore
+from tuneforge.db.knowledge import knowledge_rows
+from tuneforge.db.store import JobStore
+from tuneforge.evaluators.agent_code.verify import static_verdict
+from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.kernels._triton_common import TritonTarget
+from tuneforge.search.strategies._base import HistoryItem, StrategyContext
 
 KERNEL_DEVICES = ("cpu", "cuda")  # devices that run agent-written source
 REFERENCE_PARTS = {"reference", "input_shapes", "output_shape", "prepare_inputs"}

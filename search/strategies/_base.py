@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 
 import optuna
 
-from core.constraints import MetricConstraint
-from core.settings import Settings
-from core.space import Space
-from core.types import Candidate, Objective, Problem, TrialResult
+from tuneforge.core.constraints import MetricConstraint
+from tuneforge.core.settings import Settings
+from tuneforge.core.space import Space
+from tuneforge.core.types import Candidate, Objective, Problem, TrialResult
 
 
 @dataclass

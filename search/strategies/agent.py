@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import optuna
 
-from core.types import Candidate
-from search.strategies._agent_session import AgentSession
-from search.strategies._base import HistoryItem, Strategy, StrategyContext
+from tuneforge.core.types import Candidate
+from tuneforge.search.strategies._agent_session import AgentSession
+from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
 
 
 class AgentStrategy(Strategy):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from search.encoding import distributions
-from search.strategies._base import Strategy, StrategyContext
+from tuneforge.search.encoding import distributions
+from tuneforge.search.strategies._base import Strategy, StrategyContext
 
 
 class TPE(Strategy):

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 import optuna
 
-from core.types import Candidate
-from search.observations import Observations, observe
-from search.strategies._base import HistoryItem, Strategy, StrategyContext
-from search.techniques import ModelPick, NeighbourhoodPick, RandomPick, Technique
+from tuneforge.core.types import Candidate
+from tuneforge.search.observations import Observations, observe
+from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
+from tuneforge.search.techniques import ModelPick, NeighbourhoodPick, RandomPick, Technique
 
 # Bandit credit looks at each technique's last uses only: what worked early may not now.
 CREDIT_WINDOW = 20

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import time
 
-from core.types import Candidate, Provenance, TrialStatus
-from evaluators.devices.systolic import SystolicDevice
-from evaluators.registry import resolve_device
-from kernels.registry import all_targets, get_target
+from tuneforge.core.types import Candidate, Provenance, TrialStatus
+from tuneforge.evaluators.devices.systolic import SystolicDevice
+from tuneforge.evaluators.registry import resolve_device
+from tuneforge.kernels.registry import all_targets, get_target
 
 
 def test_device_resolves_only_its_own_spec(settings):
@@ -21,8 +21,8 @@ def test_targets_are_registered_and_import_without_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from kernels.registry import all_targets; all_targets(); "
-            "import evaluators.devices.systolic; assert 'torch' not in sys.modules, 'torch imported'")
+    code = ("import sys; from tuneforge.kernels.registry import all_targets; all_targets(); "
+            "import tuneforge.evaluators.devices.systolic; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert {"accel", "quant", "codesign"} <= set(all_targets())
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from evaluators.systolic.design import Design, DesignArrays
-from evaluators.systolic.model import score, totals
-from evaluators.systolic.workload import WorkloadArrays
-from kernels.accel.layers import Layer, LayerFormat, parse_layer
-from kernels.accel.workloads import WORKLOADS, get_workload, resnet18, transformer_block
+from tuneforge.evaluators.systolic.design import Design, DesignArrays
+from tuneforge.evaluators.systolic.model import score, totals
+from tuneforge.evaluators.systolic.workload import WorkloadArrays
+from tuneforge.kernels.accel.layers import Layer, LayerFormat, parse_layer
+from tuneforge.kernels.accel.workloads import WORKLOADS, get_workload, resnet18, transformer_block
 
 LAYER = Layer("conv", 30, 30, 3, 3, 32, 64, 1)
 
@@ -78,13 +78,13 @@ def test_groups_that_straddle_tiles_cost_extra_passes():
 
 
 def test_thousands_of_designs_per_second():
-    from evaluators.systolic.validation import designs_per_second
+    from tuneforge.evaluators.systolic.validation import designs_per_second
 
     assert designs_per_second(resnet18(), n_designs=4096) > 5000
 
 
 def test_every_workload_builds_and_bad_layers_say_what_to_change():
-    from core.errors import UserInputError
+    from tuneforge.core.errors import UserInputError
 
     for name in WORKLOADS:
         assert get_workload(name)

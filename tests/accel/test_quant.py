@@ -6,16 +6,16 @@ import itertools
 
 import pytest
 
-from core.types import Candidate, Provenance
-from evaluators.registry import resolve_device
-from kernels.quant.models import MODELS, _cache_path
-from kernels.quant.quantize import group_segments
-from kernels.registry import get_target
+from tuneforge.core.types import Candidate, Provenance
+from tuneforge.evaluators.registry import resolve_device
+from tuneforge.kernels.quant.models import MODELS, _cache_path
+from tuneforge.kernels.quant.quantize import group_segments
+from tuneforge.kernels.registry import get_target
 
 
 @pytest.fixture(scope="module")
 def quant(request):
-    from core.settings import Settings
+    from tuneforge.core.settings import Settings
 
     device = resolve_device("sim:systolic", Settings())
     target = get_target("quant")

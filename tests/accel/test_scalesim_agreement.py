@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("scalesim")
 
-from evaluators.systolic.validation import compare, validation_cases  # noqa: E402
+from tuneforge.evaluators.systolic.validation import compare, validation_cases  # noqa: E402
 
 
 @pytest.mark.slow

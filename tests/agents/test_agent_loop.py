@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import UserInputError
-from db.agent_calls import AgentCallStore
-from db.store import JobStore
-from search.jobspec import build_job_spec
+from tuneforge.core.errors import UserInputError
+from tuneforge.db.agent_calls import AgentCallStore
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
 from tests.agents.fake_llm import API_KEY, FakeLLM
 from tests.agents.tricks import softmax_module
-from worker.jobs import run_job_embedded
+from tuneforge.worker.jobs import run_job_embedded
 
 KERNELS = Path(__file__).parent / "kernels"
 HONEST = (KERNELS / "softmax_one_pass.py").read_text()

@@ -10,15 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.cli import app as cli
-from core.settings import reset_settings_cache
-from db.store import JobStore
-from evaluators.registry import resolve_device
-from search.jobspec import build_job_spec
+from tuneforge.api.app import create_app
+from tuneforge.api.cli import app as cli
+from tuneforge.core.settings import reset_settings_cache
+from tuneforge.db.store import JobStore
+from tuneforge.evaluators.registry import resolve_device
+from tuneforge.search.jobspec import build_job_spec
 from tests.agents.fake_llm import API_KEY, FakeLLM
 from tests.backbone.helpers import GEMM
-from worker.jobs import run_job_embedded
+from tuneforge.worker.jobs import run_job_embedded
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agents.llm import LLMClient, LLMConfig, LLMError
-from agents.parsing import extract_python, parse_json
-from api.cli import app as cli
+from tuneforge.agents.llm import LLMClient, LLMConfig, LLMError
+from tuneforge.agents.parsing import extract_python, parse_json
+from tuneforge.api.cli import app as cli
 from tests.agents.fake_llm import API_KEY, FakeLLM, Reply
 from tests.agents.tricks import TRICKS
 

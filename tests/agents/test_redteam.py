@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from evaluators.agent_code.sandbox import Limits
-from evaluators.agent_code.static_checks import check_source
-from evaluators.agent_code.verify import verify_agent_source
-from kernels.registry import get_target
+from tuneforge.evaluators.agent_code.sandbox import Limits
+from tuneforge.evaluators.agent_code.static_checks import check_source
+from tuneforge.evaluators.agent_code.verify import verify_agent_source
+from tuneforge.kernels.registry import get_target
 from tests.agents.tricks import SANDBOX_ONLY, TRICKS, Trick
 
 KERNELS = Path(__file__).parent / "kernels"

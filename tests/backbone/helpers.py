@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.settings import Settings
-from db.store import JobStore
-from search.jobspec import build_job_spec
+from tuneforge.core.settings import Settings
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
 
 GEMM = "replay:gemm_RTX_3090"
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from db.store import JobStore
+from tuneforge.api.app import create_app
+from tuneforge.db.store import JobStore
 from tests.backbone.helpers import GEMM
 
 
@@ -97,7 +97,7 @@ def test_catalog_health_and_metrics(client):
 
 
 def test_api_never_imports_torch_or_triton():
-    code = ("import sys; from api.app import create_app; from fastapi.testclient import TestClient; "
+    code = ("import sys; from tuneforge.api.app import create_app; from fastapi.testclient import TestClient; "
             "c = TestClient(create_app(run_jobs=False)); c.get('/api/v1/targets'); c.get('/api/v1/devices'); "
             "print(sorted(m for m in ('torch', 'triton') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SPACES_DIR
 
-TUNEFORGE = [sys.executable, "-m", "api"]
+TUNEFORGE = [sys.executable, "-m", "tuneforge"]
 
 
 def run_cli(args, tmp_path: Path, check=True):

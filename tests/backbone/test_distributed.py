@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from db.store import JobStore
+from tuneforge.db.store import JobStore
 from tests.conftest import SPACES_DIR
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -34,13 +34,13 @@ def cluster(postgres_url, redis_url, tmp_path):
     env = {**os.environ, "TUNEFORGE_DATABASE_URL": postgres_url, "TUNEFORGE_BROKER_URL": redis_url,
            "TUNEFORGE_SPACES_DIR": str(SPACES_DIR), "TUNEFORGE_VISIBILITY_TIMEOUT_S": "6",
            "TUNEFORGE_LEASE_S": "3", "TUNEFORGE_REPLAY_SLEEP_SCALE": "0.2", "TUNEFORGE_EVAL_TIMEOUT_S": "20"}
-    subprocess.run([sys.executable, "-m", "api", "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "tuneforge", "db", "upgrade"], env=env, check=True, capture_output=True)
     port = _free_port()
     procs = {}
 
     def start(name, args):
         log = open(tmp_path / f"{name}.log", "w")
-        procs[name] = subprocess.Popen([sys.executable, "-m", "api", *args], env=env, stdout=log,
+        procs[name] = subprocess.Popen([sys.executable, "-m", "tuneforge", *args], env=env, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
 
     start("api", ["serve", "--port", str(port)])

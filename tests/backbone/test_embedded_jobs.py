@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from core.errors import UserInputError
-from db.store import JobStore
-from search.jobspec import build_job_spec
+from tuneforge.core.errors import UserInputError
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
 from tests.backbone.helpers import GEMM, create_job
-from worker.jobs import run_job_embedded
+from tuneforge.worker.jobs import run_job_embedded
 
 
 def test_job_stores_exactly_its_budget_and_the_best_config(settings):
@@ -88,7 +88,7 @@ def test_bad_input_names_the_fix_and_writes_nothing(settings, request_, fix):
 
 
 def _run_in_child(settings_dict: dict, job_id: str) -> None:
-    from core.settings import Settings
+    from tuneforge.core.settings import Settings
 
     run_job_embedded(job_id, Settings(**settings_dict))
 
@@ -136,8 +136,8 @@ def test_cancel_queued_and_running_jobs(settings):
         if trial["number"] == 10:
             store.cancel_job(job["id"])
 
-    from search.loop import TuningLoop
-    from worker.local_pool import LocalPoolEvaluator
+    from tuneforge.search.loop import TuningLoop
+    from tuneforge.worker.local_pool import LocalPoolEvaluator
 
     evaluator = LocalPoolEvaluator(settings)
     try:

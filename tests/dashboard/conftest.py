@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.submit import submit_job
-from core.settings import Settings
-from db.session import ensure_schema
+from tuneforge.api.app import create_app
+from tuneforge.api.submit import submit_job
+from tuneforge.core.settings import Settings
+from tuneforge.db.session import ensure_schema
 from tests.conftest import SPACES_DIR
-from worker.jobs import run_job_embedded
+from tuneforge.worker.jobs import run_job_embedded
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from db.store import JobStore
+from tuneforge.api.app import create_app
+from tuneforge.db.store import JobStore
 
 
 @pytest.fixture(scope="module")

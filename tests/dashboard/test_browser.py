@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from db.store import JobStore
+from tuneforge.db.store import JobStore
 from tests.dashboard.conftest import GEMM, screenshot
 
 pytestmark = pytest.mark.browser
@@ -105,7 +105,7 @@ def test_submit_form_shows_what_to_change(page):
 
 
 def test_agent_transcript_shows_when_the_job_made_calls(page, seeded, server):
-    agent_calls = pytest.importorskip("db.agent_calls", reason="the agent calls table has not landed")
+    agent_calls = pytest.importorskip("tuneforge.db.agent_calls", reason="the agent calls table has not landed")
     store = agent_calls.AgentCallStore(seeded["settings"].database_url)
     job_id = seeded["gemm"]
     first = JobStore(seeded["settings"].database_url).trials(job_id)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernels.registry import get_target
+from tuneforge.kernels.registry import get_target
 
 
 def mutate(target_name: str, old: str, new: str) -> str:

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from evaluators.devices.triton_cuda import gpu_visible
+from tuneforge.api.cli import app
+from tuneforge.evaluators.devices.triton_cuda import gpu_visible
 
 
 def test_bench_kernels_reports_modelled_kernel_torch_and_roofline():

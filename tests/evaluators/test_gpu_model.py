@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from evaluators.gpu_model.model import predict
-from evaluators.gpu_model.prune import predict_config, rank_configs
-from evaluators.gpu_model.specs import GPUS, spec_for_device_name
-from evaluators.speed_of_light import faster_than_light
-from kernels.registry import get_target
+from tuneforge.evaluators.gpu_model.model import predict
+from tuneforge.evaluators.gpu_model.prune import predict_config, rank_configs
+from tuneforge.evaluators.gpu_model.specs import GPUS, spec_for_device_name
+from tuneforge.evaluators.speed_of_light import faster_than_light
+from tuneforge.kernels.registry import get_target
 
 MATMUL = dict(variant="tiled", BLOCK_M=128, BLOCK_N=128, BLOCK_K=64, GROUP_M=1, SPLIT_K=1, num_warps=8, num_stages=3)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import UserInputError
-from core.settings import Settings
-from core.types import Candidate, Objective, Provenance, TrialStatus
-from evaluators.devices.sim_gpu import SimGpuDevice
-from evaluators.devices.triton_cpu import TritonCpuDevice
-from evaluators.devices.triton_cuda import TritonCudaDevice, gpu_visible
-from evaluators.registry import resolve_device
-from evaluators.verify import VerdictCache
-from kernels.registry import get_target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Objective, Provenance, TrialStatus
+from tuneforge.evaluators.devices.sim_gpu import SimGpuDevice
+from tuneforge.evaluators.devices.triton_cpu import TritonCpuDevice
+from tuneforge.evaluators.devices.triton_cuda import TritonCudaDevice, gpu_visible
+from tuneforge.evaluators.registry import resolve_device
+from tuneforge.evaluators.verify import VerdictCache
+from tuneforge.kernels.registry import get_target
 from tests.evaluators.planted import PLANTED
 
 GROUPED = dict(variant="grouped", BLOCK_M=128, BLOCK_N=128, BLOCK_K=64, GROUP_M=8, SPLIT_K=1, num_warps=8,

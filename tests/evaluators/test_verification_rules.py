@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.types import Problem, TrialStatus
-from evaluators.verify import VerdictCache, WorkerPool, verify_candidate
-from evaluators.verify.cache import verdict_key
-from evaluators.verify.plan import build_request
-from kernels.registry import get_target
+from tuneforge.core.types import Problem, TrialStatus
+from tuneforge.evaluators.verify import VerdictCache, WorkerPool, verify_candidate
+from tuneforge.evaluators.verify.cache import verdict_key
+from tuneforge.evaluators.verify.plan import build_request
+from tuneforge.kernels.registry import get_target
 from tests.evaluators.planted import PLANTED
 
 CONFIGS = {

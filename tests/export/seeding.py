@@ -5,12 +5,12 @@ Used where no device can tune the target here (a GPU's numbers) or where a test 
 
 from __future__ import annotations
 
-from core.settings import Settings
-from core.types import JobStatus, Objective, Problem, Provenance, TrialResult, TrialStatus, Candidate
-from db.store import JobStore
-from search.jobspec import JobSpec
-from search.provenance import versions
-from search.results import summarize
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import JobStatus, Objective, Problem, Provenance, TrialResult, TrialStatus, Candidate
+from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import JobSpec
+from tuneforge.search.provenance import versions
+from tuneforge.search.results import summarize
 
 TIME = Objective("time_ms", "minimize")
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.export.module import exportable, render_module
-from api.submit import submit_job
-from db.session import ensure_schema
-from kernels.registry import all_targets
+from tuneforge.api.app import create_app
+from tuneforge.api.export.module import exportable, render_module
+from tuneforge.api.submit import submit_job
+from tuneforge.db.session import ensure_schema
+from tuneforge.kernels.registry import all_targets
 from tests.export.seeding import seed_best
-from worker.jobs import run_job_embedded
+from tuneforge.worker.jobs import run_job_embedded
 
 SMALL = dict(variant="splitk", BLOCK_M=32, BLOCK_N=16, BLOCK_K=16, GROUP_M=1, SPLIT_K=2, num_warps=4, num_stages=2)
 LARGE = dict(variant="grouped", BLOCK_M=128, BLOCK_N=256, BLOCK_K=64, GROUP_M=8, SPLIT_K=1, num_warps=8,
@@ -46,7 +46,7 @@ def tuned(settings):
 
 def _pull(settings, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url}
-    return subprocess.run([sys.executable, "-m", "api", "pull", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tuneforge", "pull", *args], env=env, capture_output=True,
                           text=True, timeout=60, cwd=Path(__file__).parents[2])
 
 
@@ -55,7 +55,7 @@ def _pull(settings, *args: str) -> subprocess.CompletedProcess:
 STANDALONE = textwrap.dedent("""
     import importlib.util, json, sys
     sys.path[:0] = [SITE_PACKAGES, MODULE_DIR]
-    assert importlib.util.find_spec("api") is None and importlib.util.find_spec("kernels") is None
+    assert importlib.util.find_spec("tuneforge") is None
     import torch
     import matmul_tuned as tuned
     torch.manual_seed(0)
@@ -71,7 +71,7 @@ STANDALONE = textwrap.dedent("""
         "error": error(tuned.matmul(a, b), a @ b),
         "error_bf16": error(tuned.matmul(ah, bh), ah.float() @ bh.float()),
         "error_override": error(tuned.matmul(a, b, variant="tiled", GROUP_M=1, SPLIT_K=1), a @ b),
-        "modules": sorted(m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("api", "core", "db", "kernels")),
+        "modules": sorted(m.split(".")[0] for m in sys.modules if m.split(".")[0] == "tuneforge"),
     }
     print(json.dumps(report))
 """)

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from core.errors import UserInputError
-from core.settings import REPO_ROOT
-from evaluators.verify import WorkerPool, verify_candidate
-from kernels._triton_common import GemmProfile, StreamProfile, TritonTarget
-from kernels.registry import all_targets, get_target
+from tuneforge.core.errors import UserInputError
+from tuneforge.core.settings import REPO_ROOT
+from tuneforge.evaluators.verify import WorkerPool, verify_candidate
+from tuneforge.kernels._triton_common import GemmProfile, StreamProfile, TritonTarget
+from tuneforge.kernels.registry import all_targets, get_target
 
 TRITON_TARGETS = ["matmul", "softmax", "layernorm", "rmsnorm", "quant_matmul"]
 
@@ -25,8 +25,8 @@ def interpreter_pool():
 
 
 def test_target_cards_import_without_torch_or_triton():
-    code = ("import sys, kernels.registry as r; r.all_targets(); "
-            "import evaluators.registry as e; e.device_classes(); "
+    code = ("import sys, tuneforge.kernels.registry as r; r.all_targets(); "
+            "import tuneforge.evaluators.registry as e; e.device_classes(); "
             "bad = [m for m in ('torch', 'triton') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.settings import Settings
-from core.space import Constraint, Param, Space
-from core.types import Objective, Problem, TrialResult, TrialStatus
-from evaluators.run import evaluate_candidate
-from search.engine import SearchEngine
-from search.strategies import get_strategy
-from search.strategies._base import StrategyContext
+from tuneforge.core.settings import Settings
+from tuneforge.core.space import Constraint, Param, Space
+from tuneforge.core.types import Objective, Problem, TrialResult, TrialStatus
+from tuneforge.evaluators.run import evaluate_candidate
+from tuneforge.search.engine import SearchEngine
+from tuneforge.search.strategies import get_strategy
+from tuneforge.search.strategies._base import StrategyContext
 
 
 def grid_space() -> Space:

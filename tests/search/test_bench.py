@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from api.cli import app
+from tuneforge.api.cli import app
 from tests.conftest import SPACES_DIR
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.store import JobStore
-from search.loop import TuningLoop
+from tuneforge.db.store import JobStore
+from tuneforge.search.loop import TuningLoop
 from tests.backbone.helpers import create_job
 from tests.search.helpers import InProcessEvaluator, WorkerKilled
 

@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from core.types import Candidate, TrialResult, TrialStatus
-from search.engine import SearchEngine
-from search.results import pareto_front
-from search.strategies import all_strategies, get_strategy
-from search.strategies._base import HistoryItem
+from tuneforge.core.types import Candidate, TrialResult, TrialStatus
+from tuneforge.search.engine import SearchEngine
+from tuneforge.search.results import pareto_front
+from tuneforge.search.strategies import all_strategies, get_strategy
+from tuneforge.search.strategies._base import HistoryItem
 from tests.search.helpers import bowl, context, grid_space, run_engine
 
 RUNNABLE = [name for name, cls in all_strategies().items() if not cls.needs_llm]
@@ -89,7 +89,7 @@ def test_model_based_search_beats_random_on_a_smooth_landscape():
 def test_two_objectives_give_a_pareto_front(strategy):
     space = grid_space()
     engine = run_engine(strategy, context(space, objectives=("time_ms", "energy_j")), trials=30)
-    from core.types import Objective
+    from tuneforge.core.types import Objective
 
     rows = [{"feasible": h.result.ok, "values": h.result.objective_values([Objective("time_ms"), Objective("energy_j")]),
              "number": h.number} for h in engine.history]

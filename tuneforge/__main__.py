@@ -1,0 +1,3 @@
+from tuneforge.api.cli import main
+
+main()
