@@ -3,7 +3,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY . .
-RUN pip install --no-cache-dir torch==2.13.0 && pip install --no-cache-dir .
+RUN pip install --no-cache-dir torch==2.13.0 && pip install --no-cache-dir '.[worker]'
 # Measured tuning spaces for replay devices are mounted at /spaces (see docker-compose.yml).
 ENV TUNEFORGE_SPACES_DIR=/spaces
 EXPOSE 8000
