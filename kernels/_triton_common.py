@@ -10,6 +10,7 @@ shapes of its inputs) that only devices load, in their worker processes.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -93,7 +94,10 @@ class TritonTarget(Target):
 
     @property
     def impl_module(self) -> str:
-        return f"tuneforge.kernels.{self.name}.triton_kernel"
+        """The implementation's import name: ``triton_kernel`` in the card's package, unless the card
+        sets ``impl_module = "package.module"`` itself (a user's target may put its kernel anywhere)."""
+        card = sys.modules[type(self).__module__]
+        return f"{card.__package__ or card.__name__}.triton_kernel"
 
     @property
     def function_name(self) -> str:

@@ -44,7 +44,7 @@ def render_module(target: Target, records: list[dict[str, Any]]) -> str:
     parts = [
         _header(target, required, vendorable, skipped=len(records) - len(vendorable)),
         *future,
-        f"# ---- kernel: kernels/{target.name}/triton_kernel.py, verbatim ----\n\n{body.rstrip()}\n",
+        f"# ---- kernel: {target.impl_module}, verbatim ----\n\n{body.rstrip()}\n",
         "# ---- tuned configs: one per (problem, device); `provenance` says where each number comes from ----\n\n"
         f"TARGET = {target.name!r}\nDIMS = {tuple(target.dims)!r}\n"
         f"TUNED_CONFIGS = {pprint.pformat(table, width=140, sort_dicts=False)}\n",
