@@ -143,3 +143,23 @@ class AgentCall(Base):
     latency_s: Mapped[float] = mapped_column(Float, default=0.0)
     proposals: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AutotuneConfig(Base):
+    """The config ``tuneforge.autotune`` uses for one (kernel source, key bucket, device, Triton version),
+    with where it came from (an imported Triton or Kernel Tuner cache, a job)."""
+
+    __tablename__ = "autotune_configs"
+    __table_args__ = (UniqueConstraint("kernel", "bucket", "device", "triton", name="uq_autotune_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kernel: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the kernel's source
+    kernel_name: Mapped[str] = mapped_column(String(256))
+    bucket: Mapped[str] = mapped_column(String(512))
+    device: Mapped[str] = mapped_column(String(256))
+    triton: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]]
+    time_ms: Mapped[float | None] = mapped_column(Float)
+    provenance: Mapped[str] = mapped_column(String(16))  # measured / imported / untimed
+    origin: Mapped[dict[str, Any]]  # {"format": ..., "file": ..., "sha256": ...} or {"job_id": ...}
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
