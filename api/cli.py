@@ -51,13 +51,17 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          constraint: Optional[list[str]] = typer.Option(None, help="METRIC<=BOUND, repeatable"),
          workload: Optional[str] = typer.Option(None, help="accelerator workload (accel targets)"),
          model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
+         from_autotune: Optional[str] = typer.Option(None, "--from-autotune", help="module:kernel: tune TARGET "
+                                                     "over that triton.autotune kernel's config list"),
          as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
     """Run a tuning job here and now (embedded mode) and print the best config."""
     from tuneforge.api.submit import submit_job
+    from tuneforge.kernels._from_autotune import autotuned_name
     from tuneforge.worker.jobs import run_job_embedded
 
     settings = get_settings().model_copy(update={"broker_url": None})
     try:
+        target = autotuned_name(target, from_autotune)
         job_id = submit_job(settings, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed,
                                                    parallel, objectives, constraint, workload, model))
     except UserInputError as exc:

@@ -7,7 +7,8 @@ target, or a ``Target`` subclass that takes no arguments::
     [project.entry-points."tuneforge.targets"]
     scale_rows = "my_kernels.scale_rows"
 
-A user's target goes through the same contract as a shipped one (verification, devices,
+``TARGET@module:kernel`` is TARGET tuned over the config list of that ``triton.autotune`` kernel
+(``kernels/_from_autotune.py``). A user's target goes through the same contract as a shipped one (verification, devices,
 strategies, leaderboard, export). A package whose entry point fails to load does not take the
 others down: its error is kept and shown when someone asks for a target that is missing.
 """
@@ -116,6 +117,9 @@ def target_source(name: str) -> TargetSource:
 
 
 def get_target(name: str) -> Target:
+    base, sep, autotuned = name.partition("@")
+    if sep:
+        return _with_autotune_space(base, autotuned)
     found = discover()
     if name not in found.targets:
         broken = "".join(f"; {message}" for message in found.errors.values())
@@ -125,6 +129,14 @@ def get_target(name: str) -> Target:
     return found.targets[name]
 
 
+@lru_cache(maxsize=64)
+def _with_autotune_space(base: str, autotuned: str) -> Target:
+    from tuneforge.kernels._from_autotune import derived_target
+
+    return derived_target(get_target(base), autotuned)
+
+
 def clear_cache() -> None:
     """Forget what was found (after installing or removing a package in this process)."""
     discover.cache_clear()
+    _with_autotune_space.cache_clear()

@@ -129,3 +129,25 @@ def test_broken_or_clashing_packages_do_not_hide_other_targets(tmp_path: Path, m
     finally:
         monkeypatch.undo()
         registry.clear_cache()
+
+
+@pytest.mark.slow
+def test_from_autotune_tunes_over_the_kernels_own_config_list(installed, tmp_path: Path) -> None:
+    listed = [{"BLOCK_N": 128, "num_warps": 1, "num_stages": 1}, {"BLOCK_N": 512, "num_warps": 4, "num_stages": 2},
+              {"BLOCK_N": 1024, "num_warps": 8, "num_stages": 1}]
+    kernel = "tf_scale_shift.autotuned:scale_shift_kernel"
+    done = _cli(tmp_path, "tune", "scale_shift", "--from-autotune", kernel, "--device", "sim:h100", "--trials", "5",
+                "--json")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["target"] == f"scale_shift@{kernel}" and job["best"]["params"] in listed
+    trials = json.loads(_cli(tmp_path, "trials", job["job_id"], "--json").stdout)
+    # The space is the three listed configs and nothing else: a budget of five stops at three.
+    assert sorted((t["params"] for t in trials), key=lambda p: p["BLOCK_N"]) == listed
+
+    cpu = _cli(tmp_path, "tune", "scale_shift", "--from-autotune", kernel, "--device", "cpu", "--shape",
+               "rows=4,N=100", "--trials", "1", "--json")
+    assert cpu.returncode == 0 and json.loads(cpu.stdout)["status"] == "succeeded", cpu.stderr
+
+    outside = _cli(tmp_path, "tune", "scale_shift", "--from-autotune", "json:dumps", "--device", "sim:h100")
+    assert outside.returncode != 0 and "must live in the package of target 'scale_shift'" in outside.stderr
