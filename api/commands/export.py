@@ -20,7 +20,8 @@ def pull(target: str = typer.Argument(..., help="target name, e.g. matmul"),
                                               "(omit for every device)"),
          output: Optional[Path] = typer.Option(None, "--output", "-o", help="file to write; stdout when omitted"),
          fmt: str = typer.Option("py", "--format", help="py: a self-contained module (torch + triton only); "
-                                 "jsonl: one best config per line")) -> None:
+                                 "jsonl: one best config per line; triton: triton.Config lists per shape "
+                                 "bucket; kt: a Kernel Tuner cache of the best config's job")) -> None:
     """Export tuned configs: a Python module to vendor into another project, or JSON lines."""
     from tuneforge.api.export.service import export_target
     from tuneforge.core.settings import get_settings

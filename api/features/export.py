@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/v1", tags=["export"])
 
 @router.get("/export/{target}", response_class=Response)
 def export(target: str, device: str | None = Query(None, description="only configs tuned on this device"),
-           format: str = Query("py", description="py: a self-contained module; jsonl: one best config per line"),
+           format: str = Query("py", description="py: a self-contained module; jsonl: one best config per line; "
+                                       "triton: triton.Config lists per shape bucket; kt: a Kernel Tuner cache"),
            store: JobStore = Depends(store_of)) -> Response:
     result = export_target(store, target, device=device, fmt=format)
     return Response(result.text, media_type=result.media_type,
