@@ -38,18 +38,29 @@ def space_of_configs(configs: list[dict[str, Any]]) -> Space:
     return Space(params=params, allowed=frozenset(tuple(c[n] for n in names) for c in configs))
 
 
-def derived_target(base: Target, spec: str) -> Target:
+def split_spec(spec: str) -> tuple[str, str]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise UserInputError(f"name the autotuned kernel as module:name, not {spec!r}")
+        raise UserInputError(f"name the kernel as module:name (e.g. my_pkg.kernels:matmul_kernel), not {spec!r}")
+    return module_name, attr
+
+
+def load_kernel(spec: str) -> Any:
+    """``package.module:name`` -> the object (an autotuned kernel)."""
+    module_name, attr = split_spec(spec)
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UserInputError(f"cannot load {spec!r} ({exc}); is its package installed?") from exc
+
+
+def derived_target(base: Target, spec: str) -> Target:
+    module_name, _ = split_spec(spec)
     card_root = type(base).__module__.split(".")[0]
     if module_name.split(".")[0] != card_root:
         raise UserInputError(f"the autotuned kernel {spec!r} must live in the package of target {base.name!r} "
                              f"({card_root}), whose reference and checks it is tuned against")
-    try:
-        kernel = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise UserInputError(f"cannot load {spec!r}: {exc}") from exc
+    kernel = load_kernel(spec)
     space = space_of_configs(configs_of(kernel, spec))
     own = set(base.space(base.default_problem()).names)
     if set(space.names) != own:

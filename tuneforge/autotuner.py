@@ -21,7 +21,8 @@ import triton
 from triton.runtime.autotuner import Autotuner as TritonAutotuner
 
 from tuneforge.autotune_keys import INTERPRETER_DEVICE, LookupKey, bucket_of, kernel_hash
-from tuneforge.autotune_sources import LocalCache, StoredConfig, choose, default_cache_dir, parse_sources
+from tuneforge.autotune_sources import (FileSource, LocalCache, StoredConfig, choose, default_cache_dir,
+                                        parse_sources)
 
 log = logging.getLogger("tuneforge.autotune")
 _LAUNCH_FIELDS = ("num_warps", "num_stages", "num_ctas", "maxnreg")
@@ -91,7 +92,7 @@ class Autotuner(TritonAutotuner):
         found = self.local.get(key)
         if found is None:
             for source in self.sources:
-                if self.offline and not hasattr(source, "path"):
+                if self.offline and not isinstance(source, FileSource):
                     continue  # offline: files only, no network
                 found = source.get(key)
                 if found is not None:

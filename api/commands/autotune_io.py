@@ -8,7 +8,6 @@ a release build reads offline (``source="configs.jsonl"``).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -23,20 +22,6 @@ autotune_app = typer.Typer(help="stored configs for tuneforge.autotune: import T
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(autotune_app, name="autotune")
-
-
-def load_kernel(spec: str) -> Any:
-    """``package.module:name`` -> the decorated kernel object."""
-    module_name, _, name = spec.partition(":")
-    if not module_name or not name:
-        raise UserInputError(f"name the kernel as module:name (e.g. my_pkg.kernels:matmul_kernel), not {spec!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserInputError(f"cannot import {module_name!r} ({exc}); is its package installed?") from exc
-    if not hasattr(module, name):
-        raise UserInputError(f"module {module_name!r} has no {name!r}")
-    return getattr(module, name)
 
 
 def triton_cache_records(path: Path, kernel: Any, *, device: str, triton_version: str,
@@ -80,6 +65,8 @@ def import_triton(files: list[Path] = typer.Argument(..., help="Triton autotune 
     """Store the configs of Triton autotune caches, with where they came from."""
     from tuneforge.core.settings import get_settings
     from tuneforge.db.autotune_store import put_autotune_configs
+
+    from tuneforge.kernels._from_autotune import load_kernel
 
     try:
         found = load_kernel(kernel)
