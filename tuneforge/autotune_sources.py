@@ -69,7 +69,13 @@ class LocalCache:
 
     def get(self, key: LookupKey) -> StoredConfig | None:
         record = self._read(self._path(key)).get(key.text)
-        return StoredConfig.from_record(record, f"local cache {self.root}") if record else None
+        if not record:
+            return None
+        try:
+            return StoredConfig.from_record(record, f"local cache {self.root}")
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.warning("ignoring a malformed entry of the autotune cache %s (%s)", self._path(key), exc)
+            return None
 
     def put(self, key: LookupKey, stored: StoredConfig) -> None:
         path = self._path(key)
@@ -137,7 +143,11 @@ class ServerSource:
         if response.status_code >= 400:
             log.warning("tuneforge server %s answered %s: %s", self.url, response.status_code, response.text[:200])
             return None
-        return StoredConfig.from_record(response.json(), f"server {self.url}")
+        try:
+            return StoredConfig.from_record(response.json(), f"server {self.url}")
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.warning("tuneforge server %s sent an unusable answer (%s); benchmarking locally", self.url, exc)
+            return None
 
 
 Source = FileSource | ServerSource

@@ -12,13 +12,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tuneforge.autotune_sources import choose
+from tuneforge.autotune_keys import LookupKey
+from tuneforge.autotune_sources import LocalCache, ServerSource, StoredConfig, choose
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "autotuned_kernel.py"
@@ -178,3 +180,35 @@ def test_import_rejects_a_file_that_is_not_a_triton_cache(tmp_path: Path) -> Non
                              f"print(len(list_autotune_configs('sqlite:///{tmp_path / 'server.db'}')))"],
                             capture_output=True, text=True, check=True)
     assert listed.stdout.strip() == "0"
+
+
+def test_malformed_cache_entries_and_server_answers_are_misses(tmp_path: Path) -> None:
+    key = LookupKey("k" * 64, "n=1024", INTERPRETER, "3.7.1")
+    cache = LocalCache(tmp_path)
+    cache.put(key, StoredConfig({"BLOCK": 64}, 1.0, "measured"))
+    assert cache.get(key).config == {"BLOCK": 64}
+    path = tmp_path / f"{key.kernel}.json"
+    entries = json.loads(path.read_text())
+    entries[key.text]["config"] = "BLOCK=64"  # not an object
+    path.write_text(json.dumps(entries))
+    assert cache.get(key) is None
+    path.write_text("{ truncated")
+    assert cache.get(key) is None
+
+    # A server that answers 200 with something else than a record.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        def answer() -> None:
+            conn, _ = sock.accept()
+            conn.recv(65536)
+            body = b'["not", "a", "record"]'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            conn.close()
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        assert ServerSource(f"http://127.0.0.1:{port}").get(key) is None
+        thread.join(timeout=10)
