@@ -6,6 +6,7 @@ API there in a subprocess: what the package declares must be enough, and nothing
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,7 +28,11 @@ HEAVY = ("torch", "triton", "kernel_tuner", "scalesim", "matplotlib", "sklearn")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO_ROOT)],
+    # A clean copy: a checkout's build/ folder may hold files of modules that no longer exist.
+    source = tmp_path_factory.mktemp("source") / "tuneforge"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "test-output", "bench-output", "*.db"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
                    check=True, capture_output=True, text=True)
     [built] = out.glob("tuneforge-*.whl")
     return built
