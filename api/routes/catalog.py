@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
+from tuneforge.api.auth import require
 from tuneforge.api.deps import settings_of, store_of
+from tuneforge.api.options import describe_options
+from tuneforge.api.schemas import COMMON, errors
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import known_specs, resolve_device
 from tuneforge.kernels.registry import get_target, all_targets
 from tuneforge.search.strategies import all_strategies
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require("read"))],
+                   responses=errors(*COMMON))
 
 
 @router.get("/targets")
@@ -23,8 +27,8 @@ def list_targets() -> list[dict[str, Any]]:
             for t in all_targets().values()]
 
 
-@router.get("/targets/{name}")
-def describe_target(name: str) -> dict[str, Any]:
+@router.get("/targets/{name}", responses=errors(400))
+def describe_target(name: str = Path(..., min_length=1, max_length=128)) -> dict[str, Any]:
     return get_target(name).describe()
 
 
@@ -37,4 +41,5 @@ def list_devices(settings: Settings = Depends(settings_of), store: JobStore = De
 @router.get("/strategies")
 def list_strategies() -> list[dict[str, Any]]:
     return [{"name": s.name, "description": s.description, "multi_objective": s.multi_objective,
-             "needs_llm": s.needs_llm} for s in all_strategies().values()]
+             "needs_llm": s.needs_llm, "options": describe_options(s.name, s.needs_llm)}
+            for s in all_strategies().values()]
