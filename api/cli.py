@@ -14,7 +14,7 @@ from rich.table import Table
 
 from tuneforge.api import commands
 from tuneforge.api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
-from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.core.errors import ConflictError, NotFoundError, UserInputError
 from tuneforge.core.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -349,5 +349,5 @@ def main() -> None:
         app()
     except UserInputError as exc:
         fail(str(exc))
-    except NotFoundError as exc:
+    except (NotFoundError, ConflictError) as exc:
         fail(str(exc), 1)
