@@ -7,7 +7,10 @@ import secrets
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -88,6 +91,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     @app.exception_handler(QuotaError)
     async def quota(_: Request, exc: QuotaError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # Starlette names only the first route's methods for a shared path
+            allowed = sorted({m for route in app.routes if isinstance(route, Route)
+                              and route.matches(request.scope)[0] != Match.NONE for m in route.methods or ()})
+            return JSONResponse({"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(allowed)})
+        return await http_exception_handler(request, exc)
 
     for module in (jobs, catalog, results, health):
         app.include_router(module.router)

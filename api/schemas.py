@@ -3,19 +3,41 @@ states the limits the server enforces (Create models in, Public models out)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 INT32_MAX = 2**31 - 1  # the database's INTEGER columns
-MAX_DIM = 2**24  # largest problem dimension any target tunes; M=10^30 is a typo, not a problem
+MAX_DIM = 9_999_999  # largest problem dimension any target tunes; M=10^30 is a typo, not a problem
 MAX_TRIALS = 1_000_000
 MAX_SECONDS = 10**7
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$"
-SHAPE_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d{1,9})\s*$")
 
-Name = Field(min_length=1, max_length=128, pattern=NAME)
+_IDENT = "[A-Za-z_][A-Za-z0-9_]{0,31}"
+_DIM = "[1-9][0-9]{0,6}"
+DimName = Annotated[str, StringConstraints(pattern=f"^{_IDENT}$")]
+DimValue = Annotated[int, Field(ge=1, le=MAX_DIM)]
+ShapeText = Annotated[str, StringConstraints(max_length=256,
+                                             pattern=f"^ *{_IDENT} *= *{_DIM} *(, *{_IDENT} *= *{_DIM} *){{0,7}}$")]
+ExtraKey = Annotated[str, StringConstraints(pattern="^[a-z_]{1,32}$")]
+ExtraValue = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ConstraintText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+OptionName = Annotated[str, StringConstraints(pattern="^[a-z_]{1,64}$")]
+
+
+def closed_map(key: str, value: dict[str, Any], most: int) -> WithJsonSchema:
+    """A JSON object whose keys match ``key`` and nothing else (pydantic states only patternProperties,
+    which leaves other keys allowed)."""
+    return WithJsonSchema({"type": "object", "patternProperties": {key: value}, "additionalProperties": False,
+                           "maxProperties": most})
+
+
+ShapeMap = Annotated[dict[DimName, DimValue], Field(max_length=8),
+                     closed_map(f"^{_IDENT}$", {"type": "integer", "minimum": 1, "maximum": MAX_DIM}, 8)]
+ExtraMap = Annotated[dict[ExtraKey, ExtraValue], Field(max_length=4),
+                     closed_map("^[a-z_]{1,32}$", {"type": "string", "minLength": 1, "maxLength": 128}, 4)]
+OptionMap = Annotated[dict[OptionName, Any], Field(max_length=16), closed_map("^[a-z_]{1,64}$", {}, 16)]
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -30,72 +52,20 @@ class JobCreate(Strict):
                         description="cpu, cuda, sim:h100, sim:systolic, replay:NAME (GET /api/v1/devices lists them)")
     strategy: str = Field("bandit", min_length=1, max_length=64, pattern=NAME,
                           description="GET /api/v1/strategies lists them")
-    shape: str | dict[str, int] | None = Field(
+    shape: ShapeText | ShapeMap | None = Field(
         None, description=f"NAME=INT pairs, e.g. 'M=4096,N=4096,K=4096', each dimension 1..{MAX_DIM}")
     dtype: str | None = Field(None, min_length=1, max_length=16, pattern=NAME)
-    extra: dict[str, str] | None = Field(None, max_length=4,
-                                         description="named options, e.g. {'workload': 'resnet18'}")
-    objectives: list[str] | None = Field(None, min_length=1, max_length=4)
-    constraints: list[str] | None = Field(None, max_length=8, description="e.g. ['area_mm2<=2.0']")
+    extra: ExtraMap | None = Field(None, description="named options, e.g. {'workload': 'resnet18'}")
+    objectives: list[MetricName] | None = Field(None, min_length=1, max_length=4)
+    constraints: list[ConstraintText] | None = Field(None, max_length=8, description="e.g. ['area_mm2<=2.0']")
     trials: int = Field(100, ge=1, le=MAX_TRIALS, description="trial budget (the server's own limit may be lower)")
     seconds: float | None = Field(None, gt=0, le=MAX_SECONDS, allow_inf_nan=False,
                                   description="time budget in charged device seconds")
     parallelism: int = Field(1, ge=1, le=1024, description="candidates evaluated at once (the server caps it, "
                                                            "64 by default)")
     seed: int = Field(0, ge=0, le=INT32_MAX)
-    options: dict[str, Any] | None = Field(None, max_length=16,
-                                           description="the strategy's options (GET /api/v1/strategies lists them)")
-
-    @field_validator("shape")
-    @classmethod
-    def _bounded_shape(cls, shape):
-        if shape is None:
-            return shape
-        items = shape.items() if isinstance(shape, dict) else _shape_items(shape)
-        if len(items) > 8:
-            raise ValueError("a shape has at most 8 dimensions")
-        for name, value in items:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", name) or not 1 <= int(value) <= MAX_DIM:
-                raise ValueError(f"shape dimension {name[:32]}={str(value)[:12]}: names are identifiers, "
-                                 f"values 1..{MAX_DIM}")
-        return shape
-
-    @field_validator("objectives")
-    @classmethod
-    def _bounded_objectives(cls, objectives):
-        for name in objectives or []:
-            if not 1 <= len(name) <= 64:
-                raise ValueError("objective names are 1-64 characters")
-        return objectives
-
-    @field_validator("constraints")
-    @classmethod
-    def _bounded_constraints(cls, constraints):
-        for text in constraints or []:
-            if not 1 <= len(text) <= 128:
-                raise ValueError("constraints are 1-128 characters, e.g. 'area_mm2<=2.0'")
-        return constraints
-
-    @field_validator("extra")
-    @classmethod
-    def _bounded_extra(cls, extra):
-        for key, value in (extra or {}).items():
-            if not re.fullmatch(r"[a-z_]{1,32}", key) or not 1 <= len(value) <= 128:
-                raise ValueError("extra: keys are 1-32 lowercase letters, values 1-128 characters")
-        return extra
-
-
-def _shape_items(text: str) -> list[tuple[str, int]]:
-    if len(text) > 256:
-        raise ValueError("shape is at most 256 characters")
-    items = []
-    for item in text.split(","):
-        match = SHAPE_ITEM.match(item)
-        if not match:
-            raise ValueError(f"malformed shape item {item.strip()[:32]!r}: write NAME=INT pairs separated by "
-                             "commas, e.g. M=4096,N=4096,K=4096")
-        items.append((match[1], int(match[2])))
-    return items
+    options: OptionMap | None = Field(
+        None, description="the strategy's options (GET /api/v1/strategies lists them)")
 
 
 class JobCreated(BaseModel):

@@ -11,6 +11,7 @@ from tuneforge.api.auth import require
 from tuneforge.api.deps import store_of
 from tuneforge.api.schemas import COMMON, errors
 from tuneforge.api.export.service import export_target
+from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1", tags=["export"], dependencies=[Depends(require("read"))])
@@ -23,7 +24,10 @@ def export(target: str = Path(..., min_length=1, max_length=128),
            device: str | None = Query(None, max_length=160, description="only configs tuned on this device"),
            format: Literal["py", "jsonl"] = Query("py", description="py: a self-contained module; jsonl: one best config per line"),
            store: JobStore = Depends(store_of)) -> Response:
-    result = export_target(store, target, device=device, fmt=format)
+    try:
+        result = export_target(store, target, device=device, fmt=format)
+    except UserInputError as exc:  # no such target, or none exportable in this format: nothing at this URL
+        raise NotFoundError(str(exc)) from None
     return Response(result.text, media_type=result.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
 

@@ -10,6 +10,7 @@ from tuneforge.api.auth import require
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.options import describe_options
 from tuneforge.api.schemas import COMMON, errors
+from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import known_specs, resolve_device
@@ -27,9 +28,12 @@ def list_targets() -> list[dict[str, Any]]:
             for t in all_targets().values()]
 
 
-@router.get("/targets/{name}", responses=errors(400))
+@router.get("/targets/{name}", responses=errors(404))
 def describe_target(name: str = Path(..., min_length=1, max_length=128)) -> dict[str, Any]:
-    return get_target(name).describe()
+    try:
+        return get_target(name).describe()
+    except UserInputError as exc:
+        raise NotFoundError(str(exc)) from None
 
 
 @router.get("/devices")

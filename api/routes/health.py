@@ -35,7 +35,9 @@ class _JobCollector:
         yield gauge
 
 
-@router.get("/metrics", dependencies=[Depends(require("read"))], responses=errors(*COMMON))
+@router.get("/metrics", dependencies=[Depends(require("read"))], response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+                       **errors(*COMMON)})
 def metrics(store: JobStore = Depends(store_of)) -> Response:
     registry = CollectorRegistry()
     registry.register(_JobCollector(store))

@@ -69,7 +69,7 @@ def test_events_stream_every_trial_then_end(client):
     ({"device": GEMM, "trials": 0}, 422, "greater than or equal to 1"),
     ({"device": GEMM, "strategy": "magic"}, 400, "unknown strategy"),
     ({"device": "gpu9000"}, 400, "unknown device"),
-    ({"device": GEMM, "shape": "M=oops"}, 422, "NAME=INT"),
+    ({"device": GEMM, "shape": "M=oops"}, 422, "shape"),
     ({"device": GEMM, "target": "nonexistent"}, 400, "unknown target"),
     ({"device": GEMM, "trials": "many"}, 422, "int"),
     ({"device": GEMM, "colour": "blue"}, 422, "colour"),
