@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -137,4 +138,12 @@ def test_event_streams_are_capped_per_key(server):
             assert first.status_code == 200
             second = root.get(f"/api/v1/jobs/{job_id}/events")
             assert second.status_code == 429 and "TUNEFORGE_MAX_STREAMS_PER_KEY" in second.json()["detail"]
+        # A stream the client dropped gives its slot back.
+        deadline = time.monotonic() + 10
+        while True:
+            with root.stream("GET", f"/api/v1/jobs/{job_id}/events") as again:
+                if again.status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the dropped stream's slot was never released"
+            time.sleep(0.2)
         alice.post(f"/api/v1/jobs/{job_id}/cancel")
