@@ -150,6 +150,65 @@ class BestConfigPublic(BaseModel):
     updated_at: str
 
 
+class LeaderboardRow(BaseModel):
+    target: str
+    family: str
+    problem: str
+    dims: dict[str, int]
+    dtype: str | None
+    extra: dict[str, Any]
+    device: str
+    device_name: str
+    params: dict[str, Any]
+    custom_source: bool
+    metric: str
+    value: float
+    provenance: str
+    speedup_vs_baseline: float | None
+    baseline_provenance: str | None
+    fraction_of_roofline: float | None
+    strategy: str
+    job_id: str
+    trial_number: int
+    seed: int
+    versions: dict[str, Any]
+    updated_at: str
+
+
+class AgentCallPublic(BaseModel):
+    id: int
+    job_id: str
+    agent: str
+    strategy: str
+    model: str
+    messages: list[dict[str, Any]]
+    response: str
+    error: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    proposals: list[dict[str, Any]]
+    created_at: str
+
+
+class TargetPublic(BaseModel):
+    name: str
+    family: str
+    description: str
+    dims: list[str]
+    dtypes: list[str]
+    objectives: list[str]
+
+
+class StrategyPublic(BaseModel):
+    name: str
+    description: str
+    multi_objective: bool
+    needs_llm: bool
+    options: dict[str, Any]
+
+
 class ErrorBody(BaseModel):
     detail: str | list[Any]
 

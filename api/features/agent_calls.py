@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from tuneforge.agents.knowledge import Knowledge, distill
 from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import store_of
-from tuneforge.api.schemas import COMMON, errors
+from tuneforge.api.schemas import COMMON, AgentCallPublic, errors
 from tuneforge.core.errors import NotFoundError
 from tuneforge.db.agent_calls import AgentCallStore
 from tuneforge.db.knowledge import family_of, knowledge_rows
@@ -30,7 +30,7 @@ def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
     return distill(best, trials, family=family, device=device)
 
 
-@router.get("/jobs/{job_id}/agent-calls")
+@router.get("/jobs/{job_id}/agent-calls", response_model=list[AgentCallPublic])
 def agent_calls(job_id: str = Path(..., min_length=1, max_length=32), store: JobStore = Depends(store_of),
                 who: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     """A job's transcripts (prompts included) are its account's: another account gets 404."""

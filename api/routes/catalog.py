@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from tuneforge.api.auth import require
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.options import describe_options
-from tuneforge.api.schemas import COMMON, errors
+from tuneforge.api.schemas import COMMON, StrategyPublic, TargetPublic, errors
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(req
                    responses=errors(*COMMON))
 
 
-@router.get("/targets")
+@router.get("/targets", response_model=list[TargetPublic])
 def list_targets() -> list[dict[str, Any]]:
     return [{"name": t.name, "family": t.family, "description": t.description, "dims": list(t.dims),
              "dtypes": list(t.dtypes), "objectives": [o.metric for o in t.objectives]}
@@ -42,7 +42,7 @@ def list_devices(settings: Settings = Depends(settings_of), store: JobStore = De
             "workers": store.workers()}
 
 
-@router.get("/strategies")
+@router.get("/strategies", response_model=list[StrategyPublic])
 def list_strategies() -> list[dict[str, Any]]:
     return [{"name": s.name, "description": s.description, "multi_objective": s.multi_objective,
              "needs_llm": s.needs_llm, "options": describe_options(s.name, s.needs_llm)}

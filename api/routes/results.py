@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from tuneforge.api.auth import require
 from tuneforge.api.deps import store_of
-from tuneforge.api.schemas import COMMON, BestConfigPublic, errors
+from tuneforge.api.schemas import COMMON, BestConfigPublic, LeaderboardRow, errors
 from tuneforge.api.export.records import best_record
 from tuneforge.db.store import JobStore
 
@@ -26,7 +26,7 @@ def best(target: str | None = _filter(), device: str | None = _filter(), family:
     return store.best_configs(target=target, device=device, family=family)
 
 
-@router.get("/leaderboard")
+@router.get("/leaderboard", response_model=list[LeaderboardRow])
 def leaderboard(family: str | None = _filter(), target: str | None = _filter(),
                 store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
     """Shared by every account: the instance's best known configs. One row per (target, problem, device) best config, with its speedup over the baseline and its
