@@ -32,6 +32,7 @@ class Principal:
     key_name: str
     scopes: frozenset[str]
     key_id: int | None  # None when the server runs open
+    requests_per_minute: int | None = None  # the key's own rate limit, if it has one
 
     @property
     def admin(self) -> bool:
@@ -54,7 +55,7 @@ class Principal:
 
 def _from_record(record: KeyRecord) -> Principal:
     return Principal(account=record.account, key_name=record.name, scopes=frozenset(record.scopes),
-                     key_id=record.id)
+                     key_id=record.id, requests_per_minute=record.requests_per_minute)
 
 
 class KeyPresence:
@@ -74,22 +75,26 @@ class KeyPresence:
 
 
 class RateLimiter:
-    """A token bucket per caller: ``per_minute`` requests a minute, bursts up to that many."""
+    """A token bucket per caller: ``per_minute`` requests a minute (the server's setting, or the key's
+    own), bursts up to that many."""
 
     def __init__(self, per_minute: int) -> None:
-        self.rate, self.capacity = per_minute / 60.0, float(per_minute)
+        self.per_minute = per_minute
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, who: str) -> None:
+    def take(self, who: str, per_minute: int | None = None) -> None:
+        capacity = float(per_minute or self.per_minute)
+        rate = capacity / 60.0
         now = time.monotonic()
         with self._lock:
-            tokens, at = self._buckets.get(who, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            tokens, at = self._buckets.get(who, (capacity, now))
+            tokens = min(capacity, tokens + (now - at) * rate)
             if tokens < 1:
                 self._buckets[who] = (tokens, now)
-                raise QuotaError(f"request rate limit of {int(self.capacity)} per minute reached "
-                                 "(TUNEFORGE_QUOTA_REQUESTS_PER_MINUTE)", retry_after_s=int((1 - tokens) / self.rate) + 1)
+                source = "this key's own limit" if per_minute else "TUNEFORGE_QUOTA_REQUESTS_PER_MINUTE"
+                raise QuotaError(f"request rate limit of {int(capacity)} per minute reached ({source})",
+                                 retry_after_s=int((1 - tokens) / rate) + 1)
             self._buckets[who] = (tokens - 1, now)
             if len(self._buckets) > 100_000:  # forget idle callers rather than grow without bound
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
@@ -151,7 +156,8 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     else:
         raise _unauthorized("this server needs an API key: send Authorization: Bearer KEY "
                             "(`tuneforge keys create` makes one)")
-    state.limiter.take(principal.limit_key if principal.key_id is not None else f"ip:{_client(request)}")
+    state.limiter.take(principal.limit_key if principal.key_id is not None else f"ip:{_client(request)}",
+                       principal.requests_per_minute)
     request.state.principal = principal
     return principal
 

@@ -30,6 +30,7 @@ class KeyRecord:
     name: str
     account: str
     scopes: tuple[str, ...]
+    requests_per_minute: int | None
     created_at: datetime
     revoked_at: datetime | None
 
@@ -59,22 +60,27 @@ def _check_name(kind: str, value: str) -> str:
 
 def _record(row: ApiKey) -> KeyRecord:
     return KeyRecord(id=row.id, name=row.name, account=row.account, scopes=tuple(row.scopes),
-                     created_at=row.created_at, revoked_at=row.revoked_at)
+                     requests_per_minute=row.requests_per_minute, created_at=row.created_at, revoked_at=row.revoked_at)
 
 
 class KeyStore:
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def create(self, name: str, account: str, scopes: tuple[str, ...]) -> tuple[KeyRecord, str]:
-        """A new key; returns its record and the key itself (the only time it is seen)."""
+    def create(self, name: str, account: str, scopes: tuple[str, ...],
+               requests_per_minute: int | None = None) -> tuple[KeyRecord, str]:
+        """A new key; returns its record and the key itself (the only time it is seen).
+        ``requests_per_minute``: this key's own rate limit instead of the server's setting."""
         _check_name("key name", name)
+        if requests_per_minute is not None and requests_per_minute < 1:
+            raise UserInputError(f"requests per minute must be at least 1, got {requests_per_minute}")
         _check_name("account", account)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with session_scope(self.url) as s:
             if s.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
                 raise ConflictError(f"a key named {name!r} exists; pick another name or revoke it first")
-            row = ApiKey(name=name, account=account, scopes=list(scopes), digest=digest(key))
+            row = ApiKey(name=name, account=account, scopes=list(scopes), digest=digest(key),
+                         requests_per_minute=requests_per_minute)
             s.add(row)
             s.add(AuditEvent(account=account, key_name=name, action="key.create", subject=",".join(scopes)))
             s.flush()

@@ -156,6 +156,7 @@ class ApiKey(Base):
     account: Mapped[str] = mapped_column(String(64), index=True)
     scopes: Mapped[list[Any]]
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's setting
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 

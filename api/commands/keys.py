@@ -25,11 +25,13 @@ def _store():
 def create(name: str = typer.Argument(..., help="a name for the key, unique on this server"),
            scopes: str = typer.Option("read,submit,cancel", help="comma-separated: read, submit, cancel, admin"),
            account: str = typer.Option(None, help="the account the key acts for (default: the key's name)"),
+           requests_per_minute: int = typer.Option(None, "--requests-per-minute",
+                                                   help="this key's rate limit (default: the server's setting)"),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Create a key and print it once: it is stored only as a hash and cannot be shown again."""
     from tuneforge.db.accounts import parse_scopes
 
-    record, key = _store().create(name, account or name, parse_scopes(scopes))
+    record, key = _store().create(name, account or name, parse_scopes(scopes), requests_per_minute)
     if as_json:
         return print_json({"name": record.name, "account": record.account, "scopes": list(record.scopes), "key": key})
     out.print(f"key [bold]{record.name}[/bold] for account [bold]{record.account}[/bold] "
@@ -41,7 +43,8 @@ def create(name: str = typer.Argument(..., help="a name for the key, unique on t
 @keys.command("list")
 def list_keys(as_json: bool = typer.Option(False, "--json")) -> None:
     """List keys (names, accounts, scopes; never the keys themselves)."""
-    rows = [{"name": r.name, "account": r.account, "scopes": list(r.scopes), "created_at": r.created_at.isoformat(),
+    rows = [{"name": r.name, "account": r.account, "scopes": list(r.scopes),
+             "requests_per_minute": r.requests_per_minute, "created_at": r.created_at.isoformat(),
              "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in _store().list()]
     if as_json:
         return print_json(rows)

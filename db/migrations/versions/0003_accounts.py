@@ -20,6 +20,7 @@ def upgrade() -> None:
     sa.Column('account', sa.String(length=64), nullable=False),
     sa.Column('scopes', sa.JSON(), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('requests_per_minute', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
