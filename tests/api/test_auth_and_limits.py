@@ -152,3 +152,28 @@ def test_event_streams_are_capped_per_key(server):
             assert time.monotonic() < deadline, "the dropped stream's slot was never released"
             time.sleep(0.2)
         alice.post(f"/api/v1/jobs/{job_id}/cancel")
+
+
+def test_analysis_is_computed_once_per_job_state_however_many_ask(server, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tuneforge.api.dashboard import analysis
+
+    computed = []
+    real = analysis._analyse_job
+
+    def counted(store, job):
+        computed.append(job["id"])
+        time.sleep(0.5)  # long enough for every request to arrive while the first computes
+        return real(store, job)
+
+    monkeypatch.setattr(analysis, "_analyse_job", counted)
+    with server.client("root") as root:
+        job_id = submit(root).json()["id"]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: root.get(f"/api/v1/jobs/{job_id}/analysis"), range(8)))
+        assert {a.status_code for a in answers} == {200}
+        assert computed == [job_id]
+        root.post(f"/api/v1/jobs/{job_id}/cancel")  # a new job state: analysed once more
+        assert root.get(f"/api/v1/jobs/{job_id}/analysis").status_code == 200
+        assert computed == [job_id, job_id]
