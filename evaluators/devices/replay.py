@@ -118,7 +118,8 @@ class ReplayDevice(Device):
                 return found
         shown = arg if len(arg) <= 64 and arg.isprintable() else "that name"
         raise UserInputError(f"no replay space {shown!r} is available; use replay:NAME with a name that "
-                             "`tuneforge devices` lists (GET /api/v1/devices)")
+                             "`tuneforge devices` lists (GET /api/v1/devices), or add the file's directory "
+                             "to TUNEFORGE_REPLAY_DIRS on the server")
 
     @property
     def hardware_name(self) -> str:
