@@ -14,7 +14,7 @@ from rich.table import Table
 
 from tuneforge.api import commands
 from tuneforge.api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
-from tuneforge.core.errors import NotFoundError, UserInputError
+from tuneforge.core.errors import ConflictError, NotFoundError, UserInputError
 from tuneforge.core.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -202,9 +202,21 @@ def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.
 
     from tuneforge.api.app import create_app
 
+    from tuneforge.api.app import is_loopback
+    from tuneforge.db.accounts import KeyStore
+    from tuneforge.db.session import ensure_schema
+
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level="info")
+    host = host or settings.api_host
+    ensure_schema(settings.database_url)
+    if not KeyStore(settings.database_url).any_active():
+        if not is_loopback(host):
+            fail(f"refusing to serve on {host} without API keys: create one with `tuneforge keys create NAME "
+                 "--scopes read,submit,cancel` (or bind to 127.0.0.1)")
+        err.print("[yellow]no API key exists: serving OPEN on loopback (every local caller is admin); "
+                  "`tuneforge keys create` closes it[/yellow]")
+    settings = settings.model_copy(update={"api_host": host})
+    uvicorn.run(create_app(settings), host=host, port=port or settings.api_port, log_level="info")
 
 
 @app.command()
@@ -244,13 +256,14 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
            model: Optional[str] = typer.Option(None),
            url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
+           key: Optional[str] = typer.Option(None, envvar="TUNEFORGE_API_KEY", help="API key (Bearer)"),
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Submit a job to a running server over REST."""
     from tuneforge.api.client import follow_job, post_job
 
     job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
-                                        objectives, constraint, workload, model))
+                                        objectives, constraint, workload, model), key=key)
     if not wait:
         return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
     with _progress(trials, disable=as_json) as (progress, task):
@@ -258,7 +271,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
             best = state["best_value"]
             progress.update(task, completed=state["n_trials"], best="-" if best is None else f"{best:.6g}")
 
-        job = follow_job(url, job_id, on_progress=on_progress)
+        job = follow_job(url, job_id, on_progress=on_progress, key=key)
     _report_job(job, as_json)
 
 
@@ -340,5 +353,5 @@ def main() -> None:
         app()
     except UserInputError as exc:
         fail(str(exc))
-    except NotFoundError as exc:
+    except (NotFoundError, ConflictError) as exc:
         fail(str(exc), 1)

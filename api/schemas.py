@@ -1,35 +1,232 @@
-"""Request and response bodies of the REST API."""
+"""Request and response bodies of the REST API, each field with its bounds, so the OpenAPI schema
+states the limits the server enforces (Create models in, Public models out)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+INT32_MAX = 2**31 - 1  # the database's INTEGER columns
+MAX_DIM = 9_999_999  # largest problem dimension any target tunes; M=10^30 is a typo, not a problem
+MAX_TRIALS = 1_000_000
+MAX_SECONDS = 10**7
+NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$"
+
+_IDENT = "[A-Za-z_][A-Za-z0-9_]{0,31}"
+_DIM = "[1-9][0-9]{0,6}"
+DimName = Annotated[str, StringConstraints(pattern=f"^{_IDENT}$")]
+DimValue = Annotated[int, Field(ge=1, le=MAX_DIM)]
+ShapeText = Annotated[str, StringConstraints(max_length=256,
+                                             pattern=f"^ *{_IDENT} *= *{_DIM} *(, *{_IDENT} *= *{_DIM} *){{0,7}}$")]
+ExtraKey = Annotated[str, StringConstraints(pattern="^[a-z_]{1,32}$")]
+ExtraValue = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ConstraintText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+OptionName = Annotated[str, StringConstraints(pattern="^[a-z_]{1,64}$")]
 
 
-class JobRequest(BaseModel):
+def closed_map(key: str, value: dict[str, Any], most: int) -> WithJsonSchema:
+    """A JSON object whose keys match ``key`` and nothing else (pydantic states only patternProperties,
+    which leaves other keys allowed)."""
+    return WithJsonSchema({"type": "object", "patternProperties": {key: value}, "additionalProperties": False,
+                           "maxProperties": most})
+
+
+ShapeMap = Annotated[dict[DimName, DimValue], Field(max_length=8),
+                     closed_map(f"^{_IDENT}$", {"type": "integer", "minimum": 1, "maximum": MAX_DIM}, 8)]
+ExtraMap = Annotated[dict[ExtraKey, ExtraValue], Field(max_length=4),
+                     closed_map("^[a-z_]{1,32}$", {"type": "string", "minLength": 1, "maxLength": 128}, 4)]
+OptionMap = Annotated[dict[OptionName, Any], Field(max_length=16), closed_map("^[a-z_]{1,64}$", {}, 16)]
+JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    target: str | None = Field(None, description="target name; omit for a replay device, which names its own")
-    device: str = Field(..., description="cpu, cuda, sim:h100, sim:systolic, replay:<file>, ...")
-    strategy: str = "bandit"
-    shape: str | dict[str, int] | None = Field(None, description="e.g. 'M=4096,N=4096,K=4096'")
-    dtype: str | None = None
-    extra: dict[str, str] | None = Field(None, description="named options, e.g. {'workload': 'resnet18'}")
-    objectives: list[str] | None = None
-    constraints: list[str] | None = Field(None, description="e.g. ['area_mm2<=2.0']")
-    trials: int = Field(100, description="trial budget")
-    seconds: float | None = Field(None, description="time budget in charged device seconds")
-    parallelism: int = 1
-    seed: int = 0
-    options: dict[str, Any] | None = None
+
+class JobCreate(Strict):
+    target: str | None = Field(None, min_length=1, max_length=128, pattern=NAME,
+                               description="target name; omit for a replay device, which names its own")
+    device: str = Field(..., min_length=1, max_length=160, pattern=NAME,
+                        description="cpu, cuda, sim:h100, sim:systolic, replay:NAME (GET /api/v1/devices lists them)")
+    strategy: str = Field("bandit", min_length=1, max_length=64, pattern=NAME,
+                          description="GET /api/v1/strategies lists them")
+    shape: ShapeText | ShapeMap | None = Field(
+        None, description=f"NAME=INT pairs, e.g. 'M=4096,N=4096,K=4096', each dimension 1..{MAX_DIM}")
+    dtype: str | None = Field(None, min_length=1, max_length=16, pattern=NAME)
+    extra: ExtraMap | None = Field(None, description="named options, e.g. {'workload': 'resnet18'}")
+    objectives: list[MetricName] | None = Field(None, min_length=1, max_length=4)
+    constraints: list[ConstraintText] | None = Field(None, max_length=8, description="e.g. ['area_mm2<=2.0']")
+    trials: int = Field(100, ge=1, le=MAX_TRIALS, description="trial budget (the server's own limit may be lower)")
+    seconds: float | None = Field(None, gt=0, le=MAX_SECONDS, allow_inf_nan=False,
+                                  description="time budget in charged device seconds")
+    parallelism: int = Field(1, ge=1, le=1024, description="candidates evaluated at once (the server caps it, "
+                                                           "64 by default)")
+    seed: int = Field(0, ge=0, le=INT32_MAX)
+    options: OptionMap | None = Field(
+        None, description="the strategy's options (GET /api/v1/strategies lists them)")
 
 
 class JobCreated(BaseModel):
     id: str
-    status: str
+    status: JobStatusName
     url: str
 
 
+class ObjectivePublic(BaseModel):
+    metric: str
+    direction: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    account: str | None
+    target: str
+    family: str
+    problem: dict[str, Any]
+    problem_key: str
+    device: str
+    strategy: str
+    objectives: list[ObjectivePublic]
+    constraints: list[str]
+    budget_trials: int
+    budget_seconds: float | None
+    parallelism: int
+    seed: int
+    options: dict[str, Any]
+    status: JobStatusName
+    error: str | None
+    n_trials: int
+    spent_seconds: float
+    best_value: float | None
+    best_trial: int | None
+    baseline: dict[str, Any] | None
+    result: dict[str, Any] | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class TrialPublic(BaseModel):
+    job_id: str
+    number: int
+    params: dict[str, Any]
+    source: str | None
+    origin: str
+    note: str
+    status: str
+    metrics: dict[str, Any]
+    values: list[float | None] | None
+    feasible: bool
+    provenance: str
+    device_name: str
+    cost_s: float
+    timings: dict[str, Any]
+    log: str
+    worker: str | None
+    created_at: str
+
+
+class BestConfigPublic(BaseModel):
+    target: str
+    family: str
+    problem_key: str
+    problem: dict[str, Any]
+    device: str
+    device_name: str
+    params: dict[str, Any]
+    source: str | None
+    metric: str
+    value: float
+    metrics: dict[str, Any]
+    baseline: dict[str, Any] | None
+    provenance: str
+    strategy: str
+    job_id: str
+    trial_number: int
+    seed: int
+    versions: dict[str, Any]
+    updated_at: str
+
+
+class LeaderboardRow(BaseModel):
+    target: str
+    family: str
+    problem: str
+    dims: dict[str, int]
+    dtype: str | None
+    extra: dict[str, Any]
+    device: str
+    device_name: str
+    params: dict[str, Any]
+    custom_source: bool
+    metric: str
+    value: float
+    provenance: str
+    speedup_vs_baseline: float | None
+    baseline_provenance: str | None
+    fraction_of_roofline: float | None
+    strategy: str
+    job_id: str
+    trial_number: int
+    seed: int
+    versions: dict[str, Any]
+    updated_at: str
+
+
+class AgentCallPublic(BaseModel):
+    id: int
+    job_id: str
+    agent: str
+    strategy: str
+    model: str
+    messages: list[dict[str, Any]]
+    response: str
+    error: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    proposals: list[dict[str, Any]]
+    created_at: str
+
+
+class TargetPublic(BaseModel):
+    name: str
+    family: str
+    description: str
+    dims: list[str]
+    dtypes: list[str]
+    objectives: list[str]
+
+
+class StrategyPublic(BaseModel):
+    name: str
+    description: str
+    multi_objective: bool
+    needs_llm: bool
+    options: dict[str, Any]
+
+
 class ErrorBody(BaseModel):
-    detail: str
+    detail: str | list[Any]
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error codes a route returns, each with what it means."""
+    return {code: {"model": ErrorBody, "description": ERROR_MEANINGS[code]} for code in codes}
+
+
+ERROR_MEANINGS = {
+    400: "the request is well-formed but names something that does not exist or does not fit; the detail says "
+         "what to change",
+    401: "no key, or a key that is unknown or revoked: send Authorization: Bearer KEY",
+    403: "the key lacks the scope this route needs, or a browser request lacks its CSRF token",
+    404: "no such thing visible to this key (another account's job is not found)",
+    409: "the job already ended",
+    413: "the request body is larger than the server accepts",
+    422: "the request does not match the schema",
+    429: "a quota or rate limit is spent; Retry-After says when to try again",
+}
+COMMON = (401, 403, 413, 422, 429)

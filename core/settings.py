@@ -47,6 +47,25 @@ class Settings(BaseSettings):
                                                   "benchmark time, to rehearse real wall-clock behaviour")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    trusted_hosts: list[str] = Field(default=["localhost", "127.0.0.1", "[::1]"],
+                                     description="Host headers the API answers (others get 400: DNS rebinding); "
+                                                 "add the server's public name when serving beyond loopback")
+    session_secret: str | None = Field(default=None, description="signs dashboard sign-in cookies; unset = a "
+                                                                 "random secret per process (sign in again after "
+                                                                 "a restart)")
+    max_parallelism: int = Field(default=64, ge=1, le=1024, description="most candidates a job evaluates at once")
+    replay_dirs: list[Path] = Field(default=[], description="directories besides spaces_dir whose Kernel Tuner "
+                                                             "cache files replay:NAME may open")
+    replay_max_bytes: int = Field(default=64 * 2**20, ge=1, description="largest replay file, compressed and not")
+    device_cache_size: int = Field(default=64, ge=1, description="devices kept resolved in memory (LRU)")
+    quota_active_jobs: int = Field(default=20, ge=1, description="queued + running jobs per account")
+    quota_trials_per_day: int = Field(default=200_000, ge=1, description="trial budget submitted per account per day")
+    quota_device_seconds_per_day: float = Field(default=7 * 24 * 3600.0, gt=0,
+                                                description="device-seconds budget submitted per account per day")
+    quota_requests_per_minute: int = Field(default=6000, ge=1, description="requests per key (or client address "
+                                                                           "when open) per minute")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="largest request body")
+    max_streams_per_key: int = Field(default=8, ge=1, description="live event streams open at once per key")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, ending in /v1")
     llm_model: str | None = None
     llm_api_key: str | None = None

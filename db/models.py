@@ -47,6 +47,7 @@ class Job(Base):
     best_trial: Mapped[int | None] = mapped_column(Integer)
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reference's TrialResult on this device
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # summary: best config, Pareto front
+    account: Mapped[str | None] = mapped_column(String(64), index=True)  # who submitted it; None = local/open
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker holding the job's lease
     heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -163,3 +164,31 @@ class AutotuneConfig(Base):
     provenance: Mapped[str] = mapped_column(String(16))  # measured / imported / untimed
     origin: Mapped[dict[str, Any]]  # {"format": ..., "file": ..., "sha256": ...} or {"job_id": ...}
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A key of an account: only its SHA-256 is stored (the key itself is shown once, at creation)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    scopes: Mapped[list[Any]]
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's setting
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what: key creation and revocation, submits, cancels."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    account: Mapped[str] = mapped_column(String(64))
+    key_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tuneforge.core.errors import NotFoundError
+from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
 from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
 from tuneforge.db.session import session_scope
@@ -37,9 +37,9 @@ class JobStore:
         self.url = url
 
     # -- jobs -----------------------------------------------------------------------------------
-    def create_job(self, spec) -> str:
+    def create_job(self, spec, account: str | None = None) -> str:
         with session_scope(self.url) as s:
-            job = Job(target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
+            job = Job(account=account, target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
                       problem_key=spec.problem.key(), device=spec.device, strategy=spec.strategy,
                       objectives=[asdict(o) for o in spec.objectives],
                       constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
@@ -49,17 +49,25 @@ class JobStore:
             s.flush()
             return job.id
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
+    @staticmethod
+    def _visible(s, job_id: str, account: str | None) -> Job:
+        """``account``: only that account's jobs exist (another account's job is 'not found', never
+        'forbidden', so ids cannot be probed); None: every job (admin keys, local use)."""
+        job = s.get(Job, job_id)
+        if job is None or (account is not None and job.account != account):
+            raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
+        return job
+
+    def get_job(self, job_id: str, account: str | None = None) -> dict[str, Any]:
         with session_scope(self.url) as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
-            return job_to_dict(job)
+            return job_to_dict(self._visible(s, job_id, account))
 
     def list_jobs(self, *, status: str | None = None, target: str | None = None,
-                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+                  limit: int = 50, offset: int = 0, account: str | None = None) -> list[dict[str, Any]]:
         with session_scope(self.url) as s:
             query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
+            if account is not None:
+                query = query.where(Job.account == account)
             if status:
                 query = query.where(Job.status == status)
             if target:
@@ -105,12 +113,25 @@ class JobStore:
             s.execute(query.values(status=status.value, error=error, result=result, finished_at=utcnow(),
                                    heartbeat_at=None))
 
-    def cancel_job(self, job_id: str) -> dict[str, Any]:
-        """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops."""
+    def account_usage(self, account: str | None, since: datetime) -> tuple[int, int, float]:
+        """(queued + running jobs, trials budgeted by jobs created since ``since``, device-seconds those
+        jobs spent)."""
+        active_states = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
         with session_scope(self.url) as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
+            mine = Job.account.is_(None) if account is None else Job.account == account
+            active = s.scalar(select(func.count()).select_from(Job).where(mine, Job.status.in_(active_states)))
+            trials, seconds = s.execute(select(func.coalesce(func.sum(Job.budget_trials), 0),
+                                               func.coalesce(func.sum(Job.spent_seconds), 0.0))
+                                        .where(mine, Job.created_at >= since)).one()
+            return int(active), int(trials), float(seconds)
+
+    def cancel_job(self, job_id: str, account: str | None = None) -> dict[str, Any]:
+        """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops.
+        A job that already ended cannot be cancelled (ConflictError)."""
+        with session_scope(self.url) as s:
+            job = self._visible(s, job_id, account)
+            if JobStatus(job.status).finished:
+                raise ConflictError(f"job {job_id} already ended ({job.status}); nothing to cancel")
             if job.status == JobStatus.QUEUED.value:
                 job.status, job.finished_at = JobStatus.CANCELLED.value, utcnow()
             elif job.status == JobStatus.RUNNING.value:

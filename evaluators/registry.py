@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from tuneforge.core.errors import UserInputError
@@ -12,7 +14,10 @@ from tuneforge.evaluators import devices
 from tuneforge.evaluators._base import Device
 from tuneforge.kernels._base import Target
 
-_instances: dict[tuple[str, str], Device] = {}
+# Resolved devices, most recently used last; bounded (settings.device_cache_size) so that many
+# spellings of a spec cannot grow the process. A spec that fails to resolve is never cached.
+_instances: OrderedDict[tuple[str, str], Device] = OrderedDict()
+_instances_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -30,8 +35,10 @@ def resolve_device(spec: str, settings: Settings) -> Device:
     """The device for ``spec``; instances are cached per process (replay files load once)."""
     spec = spec.strip()
     cache_key = (spec, settings.database_url)
-    if cache_key in _instances:
-        return _instances[cache_key]
+    with _instances_lock:
+        if cache_key in _instances:
+            _instances.move_to_end(cache_key)
+            return _instances[cache_key]
     scheme = spec.partition(":")[0]
     classes = device_classes().get(scheme)
     if not classes:
@@ -40,7 +47,10 @@ def resolve_device(spec: str, settings: Settings) -> Device:
         accepts = getattr(cls, "accepts", None)
         if accepts is None or accepts(spec):
             device = cls(spec, settings)
-            _instances[cache_key] = device
+            with _instances_lock:
+                _instances[cache_key] = device
+                while len(_instances) > settings.device_cache_size:
+                    _instances.popitem(last=False)
             return device
     raise UserInputError(f"unknown device {spec!r}; use one of: {', '.join(known_specs(settings))}")
 

@@ -13,6 +13,8 @@ import pytest
 
 from tuneforge.core.settings import REPO_ROOT, Settings
 
+# TestClient sends Host: testserver; the API answers only trusted Host headers.
+os.environ.setdefault("TUNEFORGE_TRUSTED_HOSTS", '["localhost", "127.0.0.1", "[::1]", "testserver"]')
 SPACES_DIR = REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
 PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379

@@ -3,33 +3,48 @@ axes of a parallel-coordinates plot, and the Pareto front of a multi-objective j
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import OrderedDict
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Request
 
+from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import store_of
+from tuneforge.api.schemas import COMMON, errors
 from tuneforge.core.types import Objective
 from tuneforge.db.store import JobStore
 from tuneforge.search.results import pareto_front
 
-router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+router = APIRouter(prefix="/api/v1", tags=["dashboard"], responses=errors(404, *COMMON))
 MIN_TRIALS_FOR_IMPORTANCE = 5
 _CACHE_SIZE = 64
-# (job id, trials seen) -> analysis: a finished job is analysed once, a running one once per new trial count.
-_cache: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+# (job id, trials seen, status) -> analysis: a finished job is analysed once, a running one once per new
+# trial count. Concurrent requests for the same state share one computation (single flight). One cache
+# per app: its futures belong to the app's event loop.
+AnalysisCache = OrderedDict[tuple[str, int, str], asyncio.Future]
 
 
 @router.get("/jobs/{job_id}/analysis")
-def job_analysis(job_id: str, store: JobStore = Depends(store_of)) -> dict[str, Any]:
-    job = store.get_job(job_id)
-    key = (job_id, job["n_trials"])
-    if key not in _cache:
-        _cache[key] = analyse(job, store.trials(job_id))
+async def job_analysis(request: Request, job_id: str = Path(..., min_length=1, max_length=32),
+                       store: JobStore = Depends(store_of), who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    job = await asyncio.to_thread(store.get_job, job_id, who.sees)
+    if not hasattr(request.app.state, "analysis_cache"):
+        request.app.state.analysis_cache = AnalysisCache()
+    _cache = request.app.state.analysis_cache
+    key = (job_id, job["n_trials"], job["status"])
+    future = _cache.get(key)
+    if future is None or (future.done() and future.exception() is not None):
+        future = _cache[key] = asyncio.ensure_future(asyncio.to_thread(_analyse_job, store, job))
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    return _cache[key]
+    _cache.move_to_end(key)
+    return await asyncio.shield(future)
+
+
+def _analyse_job(store: JobStore, job: dict[str, Any]) -> dict[str, Any]:
+    return analyse(job, store.trials(job["id"], limit=job["n_trials"] + 1))
 
 
 def analyse(job: dict[str, Any], trials: list[dict[str, Any]]) -> dict[str, Any]:

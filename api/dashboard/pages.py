@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from tuneforge.api.auth import Principal, authenticate, csrf_token
 from tuneforge.api.dashboard import formatting
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.export.module import exportable
@@ -18,17 +21,53 @@ from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.kernels._base import Target
 
+def _page_context(request: Request) -> dict[str, Any]:
+    return {"csrf": csrf_token(request), "who": getattr(request.state, "principal", None)}
+
+
+def viewer(request: Request) -> Principal:
+    """The signed-in caller; a browser without a session is sent to the sign-in page."""
+    try:
+        principal = authenticate(request, None)
+    except HTTPException as exc:
+        if exc.status_code != 401:
+            raise
+        raise HTTPException(303, "sign in first", headers={"Location": "/dashboard/login"}) from None
+    if "read" not in principal.scopes and not principal.admin:
+        raise HTTPException(403, "this key lacks the 'read' scope")
+    return principal
+
+
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"), context_processors=[_page_context])
 formatting.register(templates.env)
+SIGN_IN_FIELD_MAX = 512
 
 
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/dashboard")
+@router.get("/dashboard/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"error": None})
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
+@router.post("/dashboard/login", response_class=HTMLResponse, response_model=None)
+async def login(request: Request) -> HTMLResponse | RedirectResponse:
+    """Trade a key for a session cookie once; the key never reaches the page's scripts."""
+    form = parse_qs((await request.body()).decode(errors="replace")[:2 * SIGN_IN_FIELD_MAX])
+    sent_csrf, key = form.get("csrf", [""])[0], form.get("key", [""])[0].strip()
+    record = None
+    if sent_csrf and sent_csrf == request.session.get("csrf"):
+        record = request.app.state.auth.keys.authenticate(key[:SIGN_IN_FIELD_MAX])
+    if record is None:
+        return templates.TemplateResponse(request, "login.html", {"error": "unknown or revoked key"},
+                                          status_code=401)
+    request.session.clear()
+    request.session["key_id"] = record.id
+    csrf_token(request)
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@pages.get("/dashboard", response_class=HTMLResponse)
 def leaderboard(request: Request, family: str | None = None, target: str | None = None, device: str | None = None,
                 provenance: str | None = None, store: JobStore = Depends(store_of)) -> HTMLResponse:
     every = [best_record(r) for r in store.best_configs()]
@@ -39,26 +78,27 @@ def leaderboard(request: Request, family: str | None = None, target: str | None 
                                       {"rows": rows, "total": len(every), "options": options, "chosen": chosen})
 
 
-@router.get("/dashboard/jobs", response_class=HTMLResponse)
+@pages.get("/dashboard/jobs", response_class=HTMLResponse)
 def jobs(request: Request, status: str | None = None, store: JobStore = Depends(store_of),
-         settings: Settings = Depends(settings_of)) -> HTMLResponse:
+         settings: Settings = Depends(settings_of), who: Principal = Depends(viewer)) -> HTMLResponse:
     from tuneforge.evaluators.registry import known_specs
     from tuneforge.kernels.registry import all_targets
     from tuneforge.search.strategies import all_strategies
 
-    listed = store.list_jobs(status=status, limit=200)
+    listed = store.list_jobs(status=status, limit=200, account=who.sees)
     return templates.TemplateResponse(request, "jobs.html", {
         "jobs": listed, "status": status, "numbers_are": _device_provenance({j["device"] for j in listed}, settings),
         "targets": list(all_targets().values()), "devices": known_specs(settings),
         "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
 
 
-@router.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
-def job(request: Request, job_id: str, store: JobStore = Depends(store_of)) -> HTMLResponse:
-    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id)})
+@pages.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
+def job(request: Request, job_id: str, store: JobStore = Depends(store_of),
+        who: Principal = Depends(viewer)) -> HTMLResponse:
+    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id, who.sees)})
 
 
-@router.get("/dashboard/targets", response_class=HTMLResponse)
+@pages.get("/dashboard/targets", response_class=HTMLResponse)
 def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLResponse:
     from tuneforge.kernels.registry import all_targets
 
@@ -69,7 +109,7 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
                                       {"targets": list(all_targets().values()), "counts": counts})
 
 
-@router.get("/dashboard/targets/{name}", response_class=HTMLResponse)
+@pages.get("/dashboard/targets/{name}", response_class=HTMLResponse)
 def target(request: Request, name: str, store: JobStore = Depends(store_of),
            settings: Settings = Depends(settings_of)) -> HTMLResponse:
     rows = [best_record(r) for r in store.best_configs(target=name)]

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 
 from tuneforge.agents.knowledge import Knowledge, distill
+from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import store_of
+from tuneforge.api.schemas import COMMON, AgentCallPublic, errors
 from tuneforge.core.errors import NotFoundError
 from tuneforge.db.agent_calls import AgentCallStore
 from tuneforge.db.knowledge import family_of, knowledge_rows
 from tuneforge.db.store import JobStore
 
-router = APIRouter(prefix="/api/v1", tags=["agents"])
+router = APIRouter(prefix="/api/v1", tags=["agents"], responses=errors(404, *COMMON))
 
 
 def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
@@ -28,14 +30,17 @@ def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
     return distill(best, trials, family=family, device=device)
 
 
-@router.get("/jobs/{job_id}/agent-calls")
-def agent_calls(job_id: str, store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
-    store.get_job(job_id)  # 404 for an unknown job
+@router.get("/jobs/{job_id}/agent-calls", response_model=list[AgentCallPublic])
+def agent_calls(job_id: str = Path(..., min_length=1, max_length=32), store: JobStore = Depends(store_of),
+                who: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+    """A job's transcripts (prompts included) are its account's: another account gets 404."""
+    store.get_job(job_id, who.sees)  # 404 for an unknown job or another account's
     return AgentCallStore(store.url).calls(job_id)
 
 
-@router.get("/knowledge/{target}")
-def knowledge(target: str, device: str | None = Query(None, description="only results from this device"),
+@router.get("/knowledge/{target}", dependencies=[Depends(require("read"))])
+def knowledge(target: str = Path(..., min_length=1, max_length=128),
+              device: str | None = Query(None, max_length=160, description="only results from this device"),
               store: JobStore = Depends(store_of)) -> dict[str, Any]:
     found = target_knowledge(store.url, target, device)
     return {**found.to_dict(), "text": found.to_text(first=target)}

@@ -14,5 +14,6 @@ STATIC_DIR = Path(pages.__file__).with_name("static")
 
 def setup(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(pages.pages)
     app.include_router(analysis.router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")

@@ -4,28 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
+from tuneforge.api.auth import require
 from tuneforge.api.deps import settings_of, store_of
+from tuneforge.api.options import describe_options
+from tuneforge.api.schemas import COMMON, StrategyPublic, TargetPublic, errors
+from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import known_specs, resolve_device
 from tuneforge.kernels.registry import get_target, all_targets
 from tuneforge.search.strategies import all_strategies
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require("read"))],
+                   responses=errors(*COMMON))
 
 
-@router.get("/targets")
+@router.get("/targets", response_model=list[TargetPublic])
 def list_targets() -> list[dict[str, Any]]:
     return [{"name": t.name, "family": t.family, "description": t.description, "dims": list(t.dims),
              "dtypes": list(t.dtypes), "objectives": [o.metric for o in t.objectives]}
             for t in all_targets().values()]
 
 
-@router.get("/targets/{name}")
-def describe_target(name: str) -> dict[str, Any]:
-    return get_target(name).describe()
+@router.get("/targets/{name}", responses=errors(404))
+def describe_target(name: str = Path(..., min_length=1, max_length=128)) -> dict[str, Any]:
+    try:
+        return get_target(name).describe()
+    except UserInputError as exc:
+        raise NotFoundError(str(exc)) from None
 
 
 @router.get("/devices")
@@ -34,7 +42,8 @@ def list_devices(settings: Settings = Depends(settings_of), store: JobStore = De
             "workers": store.workers()}
 
 
-@router.get("/strategies")
+@router.get("/strategies", response_model=list[StrategyPublic])
 def list_strategies() -> list[dict[str, Any]]:
     return [{"name": s.name, "description": s.description, "multi_objective": s.multi_objective,
-             "needs_llm": s.needs_llm} for s in all_strategies().values()]
+             "needs_llm": s.needs_llm, "options": describe_options(s.name, s.needs_llm)}
+            for s in all_strategies().values()]

@@ -7,7 +7,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 
+from tuneforge.api.auth import require
 from tuneforge.api.deps import settings_of, store_of
+from tuneforge.api.schemas import COMMON, errors
 from tuneforge.core.settings import Settings
 from tuneforge.db.session import get_engine
 from tuneforge.db.store import JobStore
@@ -33,7 +35,9 @@ class _JobCollector:
         yield gauge
 
 
-@router.get("/metrics")
+@router.get("/metrics", dependencies=[Depends(require("read"))], response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+                       **errors(*COMMON)})
 def metrics(store: JobStore = Depends(store_of)) -> Response:
     registry = CollectorRegistry()
     registry.register(_JobCollector(store))

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
+from tuneforge.api.auth import require
 from tuneforge.api.deps import store_of
+from tuneforge.api.schemas import COMMON, BestConfigPublic, LeaderboardRow, errors
 from tuneforge.api.export.records import best_record
 from tuneforge.db.store import JobStore
 
-router = APIRouter(prefix="/api/v1", tags=["results"])
+router = APIRouter(prefix="/api/v1", tags=["results"], dependencies=[Depends(require("read"))],
+                   responses=errors(*COMMON))
 
 
-@router.get("/best")
-def best(target: str | None = None, device: str | None = None, family: str | None = None,
+def _filter():
+    return Query(None, min_length=1, max_length=160)  # one object per parameter: FastAPI names them in place
+
+
+@router.get("/best", response_model=list[BestConfigPublic])
+def best(target: str | None = _filter(), device: str | None = _filter(), family: str | None = _filter(),
          store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
     return store.best_configs(target=target, device=device, family=family)
 
 
-@router.get("/leaderboard")
-def leaderboard(family: str | None = None, target: str | None = None,
+@router.get("/leaderboard", response_model=list[LeaderboardRow])
+def leaderboard(family: str | None = _filter(), target: str | None = _filter(),
                 store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
-    """One row per (target, problem, device) best config, with its speedup over the baseline and its
+    """Shared by every account: the instance's best known configs. One row per (target, problem, device) best config, with its speedup over the baseline and its
     share of the roofline; ``provenance`` says whether the numbers are measured, replayed or modelled."""
     return [best_record(row) for row in store.best_configs(target=target, family=family)]

@@ -45,21 +45,25 @@ class RecordedSpace:
 
 
 @lru_cache(maxsize=32)
-def load_recorded_space(path: Path) -> RecordedSpace:
+def load_recorded_space(path: Path, max_bytes: int = 64 * 2**20) -> RecordedSpace:
+    """``path`` is resolved and inside an allowed directory (see ``ReplayDevice._locate``); cached by it."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt") as fh:
-            data = json.load(fh)
+            text = fh.read(max_bytes + 1)
+        if len(text) > max_bytes:
+            raise ValueError("too large")
+        data = json.loads(text)
         keys = data["tune_params_keys"]
         params = tuple(Param(k, tuple(data["tune_params"][k])) for k in keys)
         entries = {tuple(e[k] for k in keys): e for e in data["cache"].values()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserInputError(f"{path} is not a readable Kernel Tuner cache file ({exc}); "
-                             "give a .json or .json.gz file with tune_params_keys, tune_params and cache") from exc
-    size = data.get("problem_size") or []
-    size = tuple(int(s) for s in (size if isinstance(size, list) else [size]))
+        size = data.get("problem_size") or []
+        size = tuple(int(s) for s in (size if isinstance(size, list) else [size]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
+        raise UserInputError(f"replay space {path.name!r} is not a readable Kernel Tuner cache file "
+                             f"(at most {max_bytes} bytes, with tune_params_keys, tune_params and cache)") from None
     device_name = data.get("device_name") or path.name.split(".")[0].split("_", 1)[-1].replace("_", " ")
-    return RecordedSpace(path=path, device_name=device_name, kernel_name=data.get("kernel_name") or path.stem,
+    return RecordedSpace(path=path, device_name=str(device_name), kernel_name=str(data.get("kernel_name") or path.stem),
                          problem_size=size, params=params, entries=entries)
 
 
@@ -97,7 +101,7 @@ class ReplayDevice(Device):
     def __init__(self, spec: str, settings: Settings) -> None:
         super().__init__(spec, settings)
         path = self._locate(spec.partition(":")[2], settings)
-        self.recorded = load_recorded_space(path)
+        self.recorded = load_recorded_space(path, settings.replay_max_bytes)
         # One name per file, however it was given: files in the spaces folder go by their short name.
         in_spaces_dir = path.parent == settings.spaces_dir.resolve() and path.name.endswith(".json.gz")
         self.spec = f"replay:{path.name.removesuffix('.json.gz')}" if in_spaces_dir else f"replay:{path}"
@@ -105,14 +109,17 @@ class ReplayDevice(Device):
 
     @staticmethod
     def _locate(arg: str, settings: Settings) -> Path:
-        if not arg:
-            raise UserInputError("replay needs a file: --device replay:PATH.json.gz "
-                                 f"(measured spaces live in {settings.spaces_dir})")
-        for candidate in (Path(arg), settings.spaces_dir / arg, settings.spaces_dir / f"{arg}.json.gz"):
-            if candidate.is_file():
-                return candidate.resolve()
-        raise UserInputError(f"replay file {arg!r} not found; give a path to a Kernel Tuner cache file "
-                             f"or a name from {settings.spaces_dir}")
+        """A cache file inside the spaces directory (or an allow-listed one), by name or by a path that
+        resolves inside it, no larger than the cap. Anything else gets the same answer, which says
+        nothing about whether, where or what the file is."""
+        for root in [settings.spaces_dir, *settings.replay_dirs]:
+            found = _inside(root, arg, settings.replay_max_bytes)
+            if found is not None:
+                return found
+        shown = arg if len(arg) <= 64 and arg.isprintable() else "that name"
+        raise UserInputError(f"no replay space {shown!r} is available; use replay:NAME with a name that "
+                             "`tuneforge devices` lists (GET /api/v1/devices), or add the file's directory "
+                             "to TUNEFORGE_REPLAY_DIRS on the server")
 
     @property
     def hardware_name(self) -> str:
@@ -157,6 +164,21 @@ class ReplayDevice(Device):
         if not settings.spaces_dir.is_dir():
             return ["replay:PATH.json.gz"]
         return [f"replay:{p.name.removesuffix('.json.gz')}" for p in sorted(settings.spaces_dir.glob("*.json.gz"))]
+
+
+def _inside(root: Path, arg: str, max_bytes: int) -> Path | None:
+    if not arg or "\x00" in arg or len(arg) > 1024:
+        return None
+    try:
+        real_root = root.resolve()
+        for candidate in (real_root / arg, real_root / f"{arg}.json.gz"):
+            real = candidate.resolve()
+            if (real.is_relative_to(real_root) and real.name.endswith((".json", ".json.gz")) and real.is_file()
+                    and real.stat().st_size <= max_bytes):
+                return real
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return None
 
 
 DEVICES = [ReplayDevice]

@@ -65,11 +65,11 @@ def test_events_stream_every_trial_then_end(client):
 
 
 @pytest.mark.parametrize("body, status, fix", [
-    ({"device": "replay:nowhere"}, 400, "not found"),
-    ({"device": GEMM, "trials": 0}, 400, "at least 1"),
+    ({"device": "replay:nowhere"}, 400, "no replay space 'nowhere' is available"),
+    ({"device": GEMM, "trials": 0}, 422, "greater than or equal to 1"),
     ({"device": GEMM, "strategy": "magic"}, 400, "unknown strategy"),
     ({"device": "gpu9000"}, 400, "unknown device"),
-    ({"device": GEMM, "shape": "M=oops"}, 400, "NAME=INT"),
+    ({"device": GEMM, "shape": "M=oops"}, 422, "shape"),
     ({"device": GEMM, "target": "nonexistent"}, 400, "unknown target"),
     ({"device": GEMM, "trials": "many"}, 422, "int"),
     ({"device": GEMM, "colour": "blue"}, 422, "colour"),
@@ -84,6 +84,13 @@ def test_bad_requests_get_4xx_naming_the_fix_and_write_nothing(client, settings,
 def test_unknown_job_is_404(client):
     assert client.get("/api/v1/jobs/nope").status_code == 404
     assert client.post("/api/v1/jobs/nope/cancel").status_code == 404
+
+
+def test_cancelling_a_finished_job_is_409(client):
+    job_id = client.post("/api/v1/jobs", json={"device": GEMM, "trials": 3}).json()["id"]
+    assert _wait_finished(client, job_id)["status"] == "succeeded"
+    response = client.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert response.status_code == 409 and "already ended" in response.json()["detail"]
 
 
 def test_catalog_health_and_metrics(client):

@@ -41,7 +41,7 @@ def test_tune_prints_progress_best_and_label(tmp_path):
 
 @pytest.mark.parametrize("args, fix", [
     (["tune", "--device", "replay:gemm_RTX_3090", "--trials", "-1"], "at least 1"),
-    (["tune", "--device", "replay:none_such"], "not found"),
+    (["tune", "--device", "replay:none_such"], "no replay space 'none_such' is available"),
     (["tune", "--device", "quantum"], "unknown device"),
     (["tune", "--device", "replay:gemm_RTX_3090", "--strategy", "guess"], "unknown strategy"),
     (["tune", "nonexistent", "--device", "sim"], "unknown device"),

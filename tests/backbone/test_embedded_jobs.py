@@ -71,7 +71,7 @@ def test_failed_configs_are_results_with_their_status(settings):
 
 
 @pytest.mark.parametrize("request_, fix", [
-    (dict(device="replay:missing_file"), "replay file"),
+    (dict(device="replay:missing_file"), "no replay space"),
     (dict(device="warp-drive"), "unknown device"),
     (dict(trials=-5), "at least 1"),
     (dict(strategy="annealing"), "unknown strategy"),

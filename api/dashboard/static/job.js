@@ -239,6 +239,15 @@ document.addEventListener("DOMContentLoaded", () => {
     document.body.dataset.jobDone = "1";
   });
   events.onerror = () => { if (events.readyState === EventSource.CLOSED) $("live").textContent = "disconnected"; };
+  const cancel = $("cancel-job");
+  if (cancel) {
+    cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      const token = document.querySelector('meta[name="csrf-token"]').content;
+      const response = await fetch(`/api/v1/jobs/${job.id}/cancel`, {method: "POST", headers: {"X-CSRF-Token": token}});
+      if (!response.ok) $("job-error").textContent = (await response.json()).detail;
+    });
+  }
   draw();
   refreshAgentCalls();
 });

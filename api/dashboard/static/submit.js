@@ -1,5 +1,6 @@
 "use strict";
 // The submit form posts JSON to the REST API and opens the new job's page; a 4xx shows what to change.
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("submit-form");
   const error = document.getElementById("submit-error");
@@ -16,7 +17,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     const objectives = data.get("objectives").trim();
     if (objectives) body.objectives = objectives.split(",").map((o) => o.trim()).filter(Boolean);
-    const response = await fetch("/api/v1/jobs", {method: "POST", headers: {"Content-Type": "application/json"},
+    const response = await fetch("/api/v1/jobs", {method: "POST", headers: {"Content-Type": "application/json",
+                                                             "X-CSRF-Token": csrfToken()},
                                                    body: JSON.stringify(body)});
     const reply = await response.json();
     if (response.ok) {

@@ -26,3 +26,10 @@ document.addEventListener("click", (event) => {
   });
   rows.forEach((row) => body.appendChild(row));
 });
+
+// Filter selects submit their form on change (no inline handlers: the CSP allows scripts from files only).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+});

@@ -1,0 +1,67 @@
+"""``tuneforge serve`` is safe by default and ``tuneforge keys`` manages keys, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.api.conftest import free_port
+from tests.conftest import SPACES_DIR
+
+TUNEFORGE = [sys.executable, "-m", "tuneforge"]
+
+
+def _env(tmp_path) -> dict[str, str]:
+    env = {**os.environ, "TUNEFORGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "TUNEFORGE_SPACES_DIR": str(SPACES_DIR)}
+    env.pop("TUNEFORGE_BROKER_URL", None)
+    return env
+
+
+def run(args, tmp_path, check=True):
+    return subprocess.run([*TUNEFORGE, *args], capture_output=True, text=True, env=_env(tmp_path), check=check,
+                          timeout=120)
+
+
+def test_serve_refuses_a_public_bind_without_keys(tmp_path):
+    out = run(["serve", "--host", "0.0.0.0", "--port", str(free_port())], tmp_path, check=False)
+    assert out.returncode == 2 and "refusing to serve on 0.0.0.0 without API keys" in out.stderr
+
+
+def test_serve_on_loopback_without_keys_says_it_is_open(tmp_path):
+    port = free_port()
+    server = subprocess.Popen([*TUNEFORGE, "serve", "--port", str(port)], env=_env(tmp_path), text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        first_line = server.stderr.readline()
+        assert "serving OPEN on loopback" in first_line
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs").json() == []
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the server did not answer")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_keys_are_shown_once_listed_without_the_key_and_revocable(tmp_path):
+    created = json.loads(run(["keys", "create", "ci", "--account", "team", "--scopes", "read,submit", "--json"],
+                             tmp_path).stdout)
+    assert created["key"].startswith("tf_") and len(created["key"]) > 40 and created["account"] == "team"
+    listed = run(["keys", "list", "--json"], tmp_path).stdout
+    assert created["key"] not in listed and json.loads(listed)[0]["scopes"] == ["read", "submit"]
+    assert created["key"] not in (tmp_path / "cli.db").read_bytes().decode(errors="replace")
+    bad = run(["keys", "create", "x", "--scopes", "read,root"], tmp_path, check=False)
+    assert bad.returncode == 2 and "subset of read,submit,cancel,admin" in bad.stderr
+    run(["keys", "revoke", "ci"], tmp_path)
+    assert json.loads(run(["keys", "list", "--json"], tmp_path).stdout)[0]["revoked_at"] is not None
