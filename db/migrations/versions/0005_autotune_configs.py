@@ -1,14 +1,14 @@
 """autotune configs: the config tuneforge.autotune uses per (kernel source, key bucket, device, Triton version)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003_accounts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0003_accounts'
 branch_labels = None
 depends_on = None
 
