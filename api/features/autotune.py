@@ -9,19 +9,25 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 
+from tuneforge.api.auth import require
 from tuneforge.api.deps import store_of
+from tuneforge.api.schemas import COMMON, errors
 from tuneforge.core.errors import NotFoundError
 from tuneforge.db.autotune_store import get_autotune_config
 from tuneforge.db.store import JobStore
 
-router = APIRouter(prefix="/api/v1", tags=["autotune"])
+router = APIRouter(prefix="/api/v1", tags=["autotune"], dependencies=[Depends(require("read"))])
 
 
-@router.get("/autotune/configs")
-def autotune_config(kernel: str = Query(..., description="sha256 of the @triton.jit function's source"),
-                    bucket: str = Query(..., description="key arguments bucketed, e.g. n=512,dtypes=torch.float32"),
-                    device: str = Query(..., description="GPU name and compute capability"),
-                    triton: str = Query(..., description="Triton version"),
+# Bounds match the autotune_configs columns.
+@router.get("/autotune/configs", responses=errors(404, *COMMON))
+def autotune_config(kernel: str = Query(..., pattern="^[0-9a-f]{64}$",
+                                        description="sha256 of the @triton.jit function's source"),
+                    bucket: str = Query(..., min_length=1, max_length=512,
+                                        description="key arguments bucketed, e.g. n=512,dtypes=torch.float32"),
+                    device: str = Query(..., min_length=1, max_length=256,
+                                        description="GPU name and compute capability"),
+                    triton: str = Query(..., min_length=1, max_length=64, description="Triton version"),
                     store: JobStore = Depends(store_of)) -> dict[str, Any]:
     found = get_autotune_config(store.url, kernel=kernel, bucket=bucket, device=device, triton=triton)
     if found is None:
