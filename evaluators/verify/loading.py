@@ -11,20 +11,24 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-_SOURCE_DIR = Path(tempfile.mkdtemp(prefix="tuneforge-candidates-"))
+_source_dir: Path | None = None
 
 
 def load_impl(module_name: str) -> ModuleType:
     return importlib.import_module(module_name)
 
 
-def load_source(source: str) -> ModuleType:
-    """Import module text from a real file (``@triton.jit`` reads its function's source from disk)."""
+def load_source(source: str, directory: str | None = None) -> ModuleType:
+    """Import module text from a real file (``@triton.jit`` reads its function's source from disk),
+    written under ``directory`` (by default a private temporary directory of this process)."""
+    global _source_dir
+    if directory is None:
+        _source_dir = _source_dir or Path(tempfile.mkdtemp(prefix="tuneforge-candidates-"))
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     name = f"tuneforge_candidate_{digest}"
     if name in sys.modules:
         return sys.modules[name]
-    path = _SOURCE_DIR / f"{name}.py"
+    path = Path(directory or _source_dir) / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

@@ -1,0 +1,133 @@
+"""The trusted side of verifying agent code: inputs, originals, references, comparison, verdict.
+
+The candidate runs in a :class:`~evaluators.agent_code.sandbox.Sandbox` child that gets only
+the inputs of each check and sends back raw bytes (the output, and the inputs as they are
+afterwards). Everything that decides the verdict happens here, on this process's own copies.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from tuneforge.core.types import TrialStatus
+from tuneforge.evaluators.agent_code import frames
+from tuneforge.evaluators.agent_code.redact import redact
+from tuneforge.evaluators.agent_code.sandbox import Limits, Sandbox, SandboxUnavailable, tool_dirs
+from tuneforge.evaluators.verify.harness import judge
+from tuneforge.evaluators.verify.inputs import empty_output, make_inputs
+from tuneforge.evaluators.verify.loading import load_impl
+from tuneforge.evaluators.verify.plan import RuleFailed, Verdict, VerifyRequest
+
+MEMORY_SIGNS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "out of memory")
+SIGNAL_RULES = {"SIGXCPU": (TrialStatus.TIMEOUT, "cpu-limit"), "SIGKILL": (TrialStatus.TIMEOUT, "cpu-limit"),
+                "SIGXFSZ": (TrialStatus.INVALID, "file-limit")}
+CALLING_CONTRACT = ("the function is called as f(*inputs, out=out, **config): it writes the result into `out` and "
+                    "returns it (or takes no `out` and returns a new tensor of the output's shape and dtype)")
+
+
+def _tensor(data: bytes, like: torch.Tensor) -> torch.Tensor:
+    if len(data) != like.numel() * like.element_size():
+        raise RuleFailed(TrialStatus.WRONG_RESULT, "output-not-returned", "the sandbox sent back a tensor of the "
+                                                                          "wrong size")
+    flat = torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.empty(0, dtype=torch.uint8)
+    return flat.view(like.dtype).reshape(like.shape)
+
+
+def _spec(t: torch.Tensor) -> dict[str, Any]:
+    return {"shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch.")}
+
+
+def _raised(answer: dict[str, Any], scratch: str) -> RuleFailed:
+    """What the candidate's exception means; the message is rebuilt from the child's text, redacted."""
+    message = redact(answer.get("error", ""), scratch=scratch)
+    if answer.get("rejected_ops"):
+        return RuleFailed(TrialStatus.INVALID, "library-compute",
+                          redact(f"host code ran torch compute: {answer['rejected_ops'][0]}", scratch=scratch))
+    if answer.get("blocked"):
+        kind, detail = answer["blocked"][0]
+        return RuleFailed(TrialStatus.INVALID, kind, redact(f"sandbox blocked {kind}: {detail}", scratch=scratch))
+    names = set(answer.get("error_types", ()))
+    if "OutOfResources" in names:
+        return RuleFailed(TrialStatus.INVALID, "out-of-resources", message)
+    if names & {"MemoryError", "OutOfMemoryError"} or any(s in message for s in MEMORY_SIGNS):
+        return RuleFailed(TrialStatus.CRASHED, "memory-limit", message)
+    if names & {"CompilationError", "InterpreterError", "SyntaxError", "ImportError", "LookupError"}:
+        return RuleFailed(TrialStatus.COMPILE_ERROR, "compile", message)
+    if "TypeError" in names and "out" in message:
+        return RuleFailed(TrialStatus.CRASHED, "calling-contract", f"{message}; {CALLING_CONTRACT}")
+    return RuleFailed(TrialStatus.CRASHED, "raised", message)
+
+
+def _died(box: Sandbox, limits: Limits) -> RuleFailed:
+    if box.timed_out:
+        return RuleFailed(TrialStatus.TIMEOUT, "timeout", f"no answer within {limits.wall_s:g} s; process killed")
+    sig = box.exit_signal()
+    if sig in SIGNAL_RULES:
+        status, rule = SIGNAL_RULES[sig]
+        return RuleFailed(status, rule, f"killed by {sig} (limits: {limits})")
+    return RuleFailed(TrialStatus.CRASHED, "sandbox-error",
+                      f"the sandboxed process ended without an answer ({sig or f'exit {box.proc.returncode}'})")
+
+
+def _check_result(impl, request: VerifyRequest, check, answer, buffers, inputs, out, scratch: str) -> dict[str, Any]:
+    if "error" in answer:
+        raise _raised(answer, scratch)
+    if answer.get("rejected_ops") or answer.get("blocked"):
+        raise _raised(answer, scratch)
+    if answer.get("returned") not in ("out", "new-tensor") or len(buffers) != 1 + len(inputs):
+        raise RuleFailed(TrialStatus.WRONG_RESULT, "output-not-returned",
+                         f"the function returned {answer.get('returned', 'nothing')}: "
+                         + CALLING_CONTRACT)
+    got = _tensor(buffers[0], out)
+    after = tuple(_tensor(b, t) for b, t in zip(buffers[1:], inputs))
+    return judge(impl, request, check, inputs, after, got)
+
+
+def verify_in_sandbox(request: VerifyRequest, limits: Limits) -> Verdict:
+    """Run ``request.source`` in a sandbox on each check and judge the results here."""
+    impl = load_impl(request.impl_module)
+    started = time.perf_counter()
+    done: list[dict[str, Any]] = []
+    compile_s = 0.0
+    try:
+        box = Sandbox(request.device, limits)
+    except (SandboxUnavailable, OSError) as exc:
+        return Verdict.fail(TrialStatus.CRASHED, "sandbox-unavailable", str(exc))
+    with box:
+        scratch = str(box.scratch)
+        try:
+            try:
+                ready, _ = box.ask({"op": "load", "source": request.source, "function": request.function,
+                                    "kernel_kwargs": request.kernel_kwargs, "device": request.device,
+                                    "scratch": scratch, "tool_dirs": list(tool_dirs(request.device))})
+            except frames.ChannelClosed:
+                raise _died(box, limits) from None
+            if "error" in ready:
+                failed = _raised(ready, scratch)
+                if failed.rule in ("raised", "compile"):
+                    failed = RuleFailed(TrialStatus.COMPILE_ERROR, "import", failed.message)
+                raise failed
+            for index, check in enumerate(request.checks):
+                inputs = make_inputs(impl, check, request.reference_kwargs, "cpu")
+                out = empty_output(impl, check, "cpu")
+                t0 = time.perf_counter()
+                try:
+                    answer, buffers = box.ask({"op": "check", "index": index, "inputs": [_spec(t) for t in inputs],
+                                               "output": _spec(out)}, [_raw(t) for t in inputs])
+                except frames.ChannelClosed:
+                    raise _died(box, limits) from None
+                if not compile_s:
+                    compile_s = time.perf_counter() - t0
+                done.append(_check_result(impl, request, check, answer, buffers, inputs, out, scratch))
+        except RuleFailed as failed:
+            return Verdict.fail(failed.status, failed.rule, failed.message, checks=done, compile_s=compile_s,
+                                verify_s=time.perf_counter() - started)
+    return Verdict(status=str(TrialStatus.OK), checks=done, compile_s=compile_s,
+                   verify_s=time.perf_counter() - started)
+
+
+def _raw(t: torch.Tensor) -> bytes:
+    return t.contiguous().view(-1).view(torch.uint8).numpy().tobytes()
