@@ -43,7 +43,7 @@ class Runner:
         self.torch, self.device = torch, load["device"]
         self.policy = HostCodePolicy()
         with self.policy:
-            module = load_source(load["source"], directory=load["scratch"])
+            self.module = module = load_source(load["source"], directory=load["scratch"])
             self.fn = function_of(module, load["function"])
         self.autotuners = [v for v in vars(module).values() if type(v).__name__ == "Autotuner"]
         try:
@@ -54,6 +54,31 @@ class Runner:
         self.takes_out = "out" in params or var_kw
         self.kwargs = {k: v for k, v in load["kernel_kwargs"].items() if var_kw or k in params}
         self.guard = guard
+        self.recorder, self.reported = None, 0
+        if load.get("role") == "run" and self.device == "cpu":
+            from tuneforge.evaluators.agent_code.lowering import LaunchRecorder
+
+            self.recorder = LaunchRecorder()
+            self.recorder.install()
+
+    def lower(self, launches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Compile each launch for a GPU target; the compiler's message when it cannot."""
+        from tuneforge.evaluators.agent_code.lowering import dot_lines, jit_function, lower
+
+        kernels = {k.fn.__name__: k for k in map(jit_function, vars(self.module).values()) if k is not None}
+        results = []
+        for launch in launches:
+            entry: dict[str, Any] = {"kernel": launch["kernel"]}
+            try:
+                if "error" in launch:
+                    raise TypeError(launch["error"])
+                if launch["kernel"] not in kernels:
+                    raise LookupError(f"no @triton.jit kernel named {launch['kernel']} at module level")
+                entry["dots"] = dot_lines(lower(kernels[launch["kernel"]], launch))
+            except Exception as exc:  # noqa: BLE001 - the compiler's message is the result
+                entry["error"] = "".join(traceback.format_exception_only(exc)).strip()[-2000:]
+            results.append(entry)
+        return results
 
     def tensor(self, spec: dict[str, Any], data: bytes):
         torch = self.torch
@@ -79,15 +104,15 @@ class Runner:
             answer.update(_error(exc))
             returned = None
         answer["seconds"] = time.perf_counter() - start
+        answer["launches"] = self.recorder.launches[self.reported:] if self.recorder else []
+        self.reported = len(self.recorder.launches) if self.recorder else 0
         answer["rejected_ops"] = list(self.policy.rejected)
         answer["blocked"] = self.guard.attempts()
         if "error" in answer:
             return answer, []
         answer["returned"] = _describe(returned, out, torch)
-        if self.takes_out or answer["returned"] != "new-tensor":
-            result = out
-        else:
-            result = returned
+        answer["takes_out"] = self.takes_out
+        result = returned if answer["returned"] == "new-tensor" else out
         if result.shape != tuple(spec["shape"]) or str(result.dtype) != f"torch.{spec['dtype']}":
             answer["returned"] = "wrong-shape"
             return answer, []
@@ -136,6 +161,18 @@ def main() -> None:
         torch.cuda.init()
     with torch_policy.HostCodePolicy():  # its first use imports more of torch
         torch.empty(1).fill_(0.0)
+    if load["role"] == "lower":
+        from tuneforge.evaluators.agent_code import lowering
+        from triton.compiler import code_generator  # noqa: F401
+        from triton.backends.compiler import GPUTarget
+        from triton.compiler.compiler import make_backend
+
+        backend = make_backend(GPUTarget(*lowering.TARGET))  # loads the compiler's native parts
+        backend.get_codegen_implementation(backend.parse_options({}))
+        backend.get_module_map()
+    elif load["device"] == "cpu":
+        from tuneforge.evaluators.agent_code import lowering  # noqa: F401
+        from triton.runtime import interpreter  # noqa: F401
     seccomp.install(no_exec_memory=load["device"] == "cpu")  # Triton runs ptxas on a GPU host
     guard.install(load["scratch"], tuple(load.get("tool_dirs", ())))
     try:
@@ -153,6 +190,8 @@ def main() -> None:
         if header.get("op") == "check":
             answer, data = runner.run_check(header, buffers)
             frames.send(channel_out, answer, data)
+        elif header.get("op") == "lower":
+            frames.send(channel_out, {"lowered": runner.lower(header["launches"]), "blocked": guard.attempts()})
         else:
             return
 

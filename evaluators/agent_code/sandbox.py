@@ -90,7 +90,7 @@ def _python_dirs() -> list[str]:
     return kept
 
 
-def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str]) -> list[str]:
+def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str], *, interpret: bool) -> list[str]:
     cmd = [_tool("bwrap"), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
@@ -109,7 +109,7 @@ def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str]) -> list
     cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
     env = {"HOME": str(scratch), "TMPDIR": str(scratch), "TRITON_CACHE_DIR": str(scratch / "triton-cache"),
            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
-           **({"TRITON_INTERPRET": "1"} if device == "cpu" else {})}
+           **({"TRITON_INTERPRET": "1"} if interpret else {})}
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
@@ -131,7 +131,8 @@ def _limit_self(limits: Limits) -> None:
 class Sandbox:
     """One sandboxed child; talk to it with :meth:`ask`; always :meth:`close` (or use ``with``)."""
 
-    def __init__(self, device: str, limits: Limits) -> None:
+    def __init__(self, device: str, limits: Limits, *, interpret: bool | None = None) -> None:
+        """``interpret`` runs Triton's interpreter (default: on cpu); off, Triton compiles."""
         if os.geteuid() != 0:
             raise SandboxUnavailable("running agent-written code needs root to start it as a fresh unprivileged "
                                      "user (setpriv); run the worker as root in its container")
@@ -143,9 +144,10 @@ class Sandbox:
         argv = [os.path.join(sys.exec_prefix, "bin", "python") if sys.prefix != sys.base_prefix else sys.executable,
                 "-B", "-m", "tuneforge.evaluators.agent_code.child"]
         try:
-            self.proc = subprocess.Popen(bwrap_command(self.scratch, self.uid, device, argv), stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._stderr, cwd="/",
-                                         preexec_fn=lambda: _limit_self(limits), start_new_session=True)
+            command = bwrap_command(self.scratch, self.uid, device, argv,
+                                    interpret=device == "cpu" if interpret is None else interpret)
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         cwd="/", preexec_fn=lambda: _limit_self(limits), start_new_session=True)
         except BaseException:
             self._cleanup()
             raise
@@ -160,14 +162,22 @@ class Sandbox:
         os.chmod(path, 0o444)
         return path
 
-    def ask(self, header: dict[str, Any], buffers: list[bytes] = ()) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one message and wait for the answer; raises ChannelClosed when the child is gone."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    def send(self, header: dict[str, Any], buffers: list[bytes] = ()) -> None:
+        """Raises ChannelClosed when the child is gone."""
+        assert self.proc.stdin is not None
         try:
             frames.send(self.proc.stdin, header, list(buffers))
-        except (BrokenPipeError, OSError) as exc:
+        except (BrokenPipeError, OSError, ValueError) as exc:
             raise frames.ChannelClosed(str(exc)) from exc
+
+    def receive(self) -> tuple[dict[str, Any], list[bytes]]:
+        assert self.proc.stdout is not None
         return frames.receive(self.proc.stdout, max_buffer_bytes=self.limits.reply_bytes)
+
+    def ask(self, header: dict[str, Any], buffers: list[bytes] = ()) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one message and wait for the answer."""
+        self.send(header, buffers)
+        return self.receive()
 
     def _overrun(self) -> None:
         self.timed_out = True

@@ -8,6 +8,7 @@ afterwards). Everything that decides the verdict happens here, on this process's
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import torch
@@ -16,6 +17,7 @@ from tuneforge.core.types import TrialStatus
 from tuneforge.evaluators.agent_code import frames
 from tuneforge.evaluators.agent_code.redact import redact
 from tuneforge.evaluators.agent_code.sandbox import Limits, Sandbox, SandboxUnavailable, tool_dirs
+from tuneforge.evaluators.verify.contract import check_contract
 from tuneforge.evaluators.verify.harness import judge
 from tuneforge.evaluators.verify.inputs import empty_output, make_inputs
 from tuneforge.evaluators.verify.loading import load_impl
@@ -77,7 +79,8 @@ def _check_result(impl, request: VerifyRequest, check, answer, buffers, inputs, 
         raise _raised(answer, scratch)
     if answer.get("rejected_ops") or answer.get("blocked"):
         raise _raised(answer, scratch)
-    if answer.get("returned") not in ("out", "new-tensor") or len(buffers) != 1 + len(inputs):
+    wanted = "out" if answer.get("takes_out") else "new-tensor"
+    if answer.get("returned") != wanted or len(buffers) != 1 + len(inputs):
         raise RuleFailed(TrialStatus.WRONG_RESULT, "output-not-returned",
                          f"the function returned {answer.get('returned', 'nothing')}: "
                          + CALLING_CONTRACT)
@@ -86,42 +89,83 @@ def _check_result(impl, request: VerifyRequest, check, answer, buffers, inputs, 
     return judge(impl, request, check, inputs, after, got)
 
 
+def _load_message(request: VerifyRequest, box: Sandbox, role: str) -> dict[str, Any]:
+    return {"op": "load", "role": role, "source": request.source, "function": request.function,
+            "kernel_kwargs": request.kernel_kwargs, "device": request.device, "scratch": str(box.scratch),
+            "tool_dirs": list(tool_dirs(request.device))}
+
+
+def _loaded(box: Sandbox, limits: Limits) -> None:
+    try:
+        ready, _ = box.receive()
+    except frames.ChannelClosed:
+        raise _died(box, limits) from None
+    if "error" in ready:
+        failed = _raised(ready, str(box.scratch))
+        if failed.rule in ("raised", "compile"):
+            failed = RuleFailed(TrialStatus.COMPILE_ERROR, "import", failed.message)
+        raise failed
+
+
+def _run_checks(request: VerifyRequest, impl, box: Sandbox, limits: Limits, done: list, launches: list) -> float:
+    """Every check in the running child; returns the first check's time (compilation included)."""
+    compile_s = 0.0
+    for index, check in enumerate(request.checks):
+        inputs = make_inputs(impl, check, request.reference_kwargs, "cpu")
+        out = empty_output(impl, check, "cpu")
+        t0 = time.perf_counter()
+        try:
+            answer, buffers = box.ask({"op": "check", "index": index, "inputs": [_spec(t) for t in inputs],
+                                       "output": _spec(out)}, [_raw(t) for t in inputs])
+        except frames.ChannelClosed:
+            raise _died(box, limits) from None
+        compile_s = compile_s or time.perf_counter() - t0
+        launches += answer.get("launches", [])
+        done.append(_check_result(impl, request, check, answer, buffers, inputs, out, str(box.scratch)))
+    return compile_s
+
+
+def _check_lowering(request: VerifyRequest, box: Sandbox, limits: Limits, launches: list) -> None:
+    """Every launch the checks made, compiled for a GPU in the second child; then the numeric contract."""
+    _loaded(box, limits)
+    try:
+        answer, _ = box.ask({"op": "lower", "launches": launches})
+    except frames.ChannelClosed:
+        raise _died(box, limits) from None
+    for entry in answer.get("lowered", []):
+        if "error" in entry:
+            raise RuleFailed(TrialStatus.COMPILE_ERROR, "gpu-lowering",
+                             redact(f"kernel {entry['kernel']} runs under the interpreter but does not compile for "
+                                    f"a GPU (sm_90): {entry['error']}", scratch=str(box.scratch)))
+        check_contract(str(entry["kernel"]), [str(d) for d in entry.get("dots", [])],
+                       dtype=request.checks[0].dtype, accumulator=request.accumulator, allow_tf32=request.allow_tf32)
+
+
 def verify_in_sandbox(request: VerifyRequest, limits: Limits) -> Verdict:
-    """Run ``request.source`` in a sandbox on each check and judge the results here."""
+    """Run ``request.source`` in a sandbox on each check and judge the results here.
+
+    On cpu a second sandbox, started at the same time, compiles the launched kernels for a GPU.
+    """
     impl = load_impl(request.impl_module)
     started = time.perf_counter()
     done: list[dict[str, Any]] = []
+    launches: list[dict[str, Any]] = []
     compile_s = 0.0
-    try:
-        box = Sandbox(request.device, limits)
-    except (SandboxUnavailable, OSError) as exc:
-        return Verdict.fail(TrialStatus.CRASHED, "sandbox-unavailable", str(exc))
-    with box:
-        scratch = str(box.scratch)
+    with ExitStack() as stack:
         try:
-            try:
-                ready, _ = box.ask({"op": "load", "source": request.source, "function": request.function,
-                                    "kernel_kwargs": request.kernel_kwargs, "device": request.device,
-                                    "scratch": scratch, "tool_dirs": list(tool_dirs(request.device))})
-            except frames.ChannelClosed:
-                raise _died(box, limits) from None
-            if "error" in ready:
-                failed = _raised(ready, scratch)
-                if failed.rule in ("raised", "compile"):
-                    failed = RuleFailed(TrialStatus.COMPILE_ERROR, "import", failed.message)
-                raise failed
-            for index, check in enumerate(request.checks):
-                inputs = make_inputs(impl, check, request.reference_kwargs, "cpu")
-                out = empty_output(impl, check, "cpu")
-                t0 = time.perf_counter()
-                try:
-                    answer, buffers = box.ask({"op": "check", "index": index, "inputs": [_spec(t) for t in inputs],
-                                               "output": _spec(out)}, [_raw(t) for t in inputs])
-                except frames.ChannelClosed:
-                    raise _died(box, limits) from None
-                if not compile_s:
-                    compile_s = time.perf_counter() - t0
-                done.append(_check_result(impl, request, check, answer, buffers, inputs, out, scratch))
+            box = stack.enter_context(Sandbox(request.device, limits))
+            lowering = (stack.enter_context(Sandbox("cpu", limits, interpret=False)) if request.device == "cpu"
+                        else None)
+            box.send(_load_message(request, box, "run"))
+            if lowering is not None:
+                lowering.send(_load_message(request, lowering, "lower"))
+        except (SandboxUnavailable, OSError, frames.ChannelClosed) as exc:
+            return Verdict.fail(TrialStatus.CRASHED, "sandbox-unavailable", str(exc))
+        try:
+            _loaded(box, limits)
+            compile_s = _run_checks(request, impl, box, limits, done, launches)
+            if lowering is not None:
+                _check_lowering(request, lowering, limits, launches)
         except RuleFailed as failed:
             return Verdict.fail(failed.status, failed.rule, failed.message, checks=done, compile_s=compile_s,
                                 verify_s=time.perf_counter() - started)

@@ -52,6 +52,8 @@ class VerifyRequest:
     source: str | None = None  # a candidate's own module text; None runs the target's implementation
     timing: TimingRequest | None = None
     time_reference: bool = False  # time the torch reference instead of the candidate (baselines)
+    accumulator: str = "fp32"  # the target's numeric contract: dot products accumulate at least this wide
+    allow_tf32: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,4 +147,5 @@ def build_request(target: TritonTarget, problem: Problem, config: Config, *, dev
         kernel_kwargs=target.kernel_kwargs(config),
         reference_kwargs={k: config[k] for k in target.reference_params},
         checks=build_checks(target, problem, small=small, rng=rng, fresh_shapes=fresh_shapes), rtol=tolerance.rtol,
-        atol=tolerance.atol, device=device, source=source, timing=timing, time_reference=time_reference)
+        atol=tolerance.atol, device=device, source=source, timing=timing, time_reference=time_reference,
+        accumulator=target.accumulator, allow_tf32=target.allow_tf32)
