@@ -119,6 +119,47 @@ class Runner:
         return answer, [_bytes(result)] + [_bytes(t) for t in inputs]
 
 
+    def time_runs(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """CUDA-event times of repeated runs; the output of the repetitions the parent chose is sent back
+        (poisoned before, copied after, both outside the timed window)."""
+        torch = self.torch
+        inputs = [self.tensor(spec, data) for spec, data in zip(header["inputs"], buffers)]
+        sets = [inputs] + [[t.clone() for t in inputs] for _ in range(header["copies"] - 1)]
+        spec = header["output"]
+        out = torch.full(spec["shape"], float("nan"), dtype=getattr(torch, spec["dtype"]), device=self.device)
+        flush = torch.empty(header["flush_bytes"] // 4, dtype=torch.int32, device=self.device)
+        captured, samples = [], []
+        capture = set(header["capture"])
+
+        def run(i: int):
+            with self.policy:
+                return (self.fn(*sets[i % len(sets)], out=out, **self.kwargs) if self.takes_out
+                        else self.fn(*sets[i % len(sets)], **self.kwargs))
+
+        try:
+            for i in range(header["warmup"]):
+                run(i)
+            torch.cuda.synchronize()
+            for i in range(header["reps"]):
+                if i in capture:
+                    out.fill_(float("nan"))
+                flush.zero_()
+                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                begin.record()
+                returned = run(i)
+                torch.cuda.synchronize()
+                end.record()
+                end.synchronize()
+                samples.append(begin.elapsed_time(end))
+                if i in capture:
+                    captured.append(_bytes(returned if not self.takes_out and isinstance(returned, torch.Tensor)
+                                           else out))
+        except BaseException as exc:  # noqa: BLE001
+            return {**_error(exc), "rejected_ops": list(self.policy.rejected), "blocked": self.guard.attempts()}, []
+        return {"samples": samples, "device_name": torch.cuda.get_device_name(), "rejected_ops":
+                list(self.policy.rejected), "blocked": self.guard.attempts()}, captured
+
+
 def _describe(returned: Any, out: Any, torch: Any) -> str:
     if not isinstance(returned, torch.Tensor):
         return "not-a-tensor"
@@ -189,6 +230,9 @@ def main() -> None:
             return
         if header.get("op") == "check":
             answer, data = runner.run_check(header, buffers)
+            frames.send(channel_out, answer, data)
+        elif header.get("op") == "time":
+            answer, data = runner.time_runs(header, buffers)
             frames.send(channel_out, answer, data)
         elif header.get("op") == "lower":
             frames.send(channel_out, {"lowered": runner.lower(header["launches"]), "blocked": guard.attempts()})

@@ -106,6 +106,7 @@ def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str], *, inte
     if device == "cuda":
         for node in sorted(Path("/dev").glob("nvidia*")):
             cmd += ["--dev-bind", str(node), str(node)]
+        cmd += ["--ro-bind", "/sys", "/sys"]  # the CUDA driver reads the PCI topology
     cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
     env = {"HOME": str(scratch), "TMPDIR": str(scratch), "TRITON_CACHE_DIR": str(scratch / "triton-cache"),
            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
@@ -115,6 +116,11 @@ def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str], *, inte
     cmd += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--inh-caps=-all", "--bounding-set=-all", "--"]
     return cmd + argv
+
+
+def python_executable() -> str:
+    """This interpreter as the sandbox sees it (a virtual environment's own python finds its packages)."""
+    return os.path.join(sys.exec_prefix, "bin", "python") if sys.prefix != sys.base_prefix else sys.executable
 
 
 def _limit_self(limits: Limits) -> None:
@@ -131,8 +137,10 @@ def _limit_self(limits: Limits) -> None:
 class Sandbox:
     """One sandboxed child; talk to it with :meth:`ask`; always :meth:`close` (or use ``with``)."""
 
-    def __init__(self, device: str, limits: Limits, *, interpret: bool | None = None) -> None:
-        """``interpret`` runs Triton's interpreter (default: on cpu); off, Triton compiles."""
+    def __init__(self, device: str, limits: Limits, *, interpret: bool | None = None,
+                 argv: list[str] | None = None) -> None:
+        """``interpret`` runs Triton's interpreter (default: on cpu); off, Triton compiles. ``argv`` runs
+        another program than the child (inside the same confinement)."""
         if os.geteuid() != 0:
             raise SandboxUnavailable("running agent-written code needs root to start it as a fresh unprivileged "
                                      "user (setpriv); run the worker as root in its container")
@@ -141,8 +149,7 @@ class Sandbox:
         self.scratch = Path(tempfile.mkdtemp(prefix="tuneforge-sandbox-"))
         os.chown(self.scratch, self.uid, self.uid)
         self._stderr = tempfile.TemporaryFile()
-        argv = [os.path.join(sys.exec_prefix, "bin", "python") if sys.prefix != sys.base_prefix else sys.executable,
-                "-B", "-m", "tuneforge.evaluators.agent_code.child"]
+        argv = argv or [python_executable(), "-B", "-m", "tuneforge.evaluators.agent_code.child"]
         try:
             command = bwrap_command(self.scratch, self.uid, device, argv,
                                     interpret=device == "cpu" if interpret is None else interpret)
@@ -218,6 +225,14 @@ class Sandbox:
         self._kill()
         self.proc.wait()
         self._cleanup()
+
+    def output(self) -> tuple[int | None, str | None, str]:
+        """Wait for a program started with ``argv``: (exit code, signal it died of, its stdout)."""
+        assert self.proc.stdout is not None
+        data = self.proc.stdout.read()
+        self.proc.wait()
+        self._timer.cancel()
+        return self.proc.returncode, self.exit_signal(), data.decode(errors="replace")
 
     def _cleanup(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)

@@ -52,6 +52,10 @@ def _raised(answer: dict[str, Any], scratch: str) -> RuleFailed:
         kind, detail = answer["blocked"][0]
         return RuleFailed(TrialStatus.INVALID, kind, redact(f"sandbox blocked {kind}: {detail}", scratch=scratch))
     names = set(answer.get("error_types", ()))
+    if "File too large" in message:
+        return RuleFailed(TrialStatus.INVALID, "file-limit", message)
+    if "Too many open files" in message:
+        return RuleFailed(TrialStatus.INVALID, "open-files-limit", message)
     if "OutOfResources" in names:
         return RuleFailed(TrialStatus.INVALID, "out-of-resources", message)
     if names & {"MemoryError", "OutOfMemoryError"} or any(s in message for s in MEMORY_SIGNS):
@@ -141,10 +145,70 @@ def _check_lowering(request: VerifyRequest, box: Sandbox, limits: Limits, launch
                        dtype=request.checks[0].dtype, accumulator=request.accumulator, allow_tf32=request.allow_tf32)
 
 
+TIMED_CHECKS = 3  # timed repetitions whose output is checked, drawn at random
+
+
+def _timed(request: VerifyRequest, impl, box: Sandbox, limits: Limits) -> dict[str, Any]:
+    """Time the candidate in its sandbox; the outputs of random timed repetitions are judged here too."""
+    import random
+    import statistics
+
+    from tuneforge.evaluators.verify.plan import Check
+    from tuneforge.evaluators.verify.timing import gpu_clocks, gpu_lock
+
+    timing = request.timing
+    assert timing is not None
+    rng = random.SystemRandom()
+    check = Check(dims=timing.dims, dtype=timing.dtype, seed=rng.randrange(2**31), distribution="normal")
+    inputs = make_inputs(impl, check, request.reference_kwargs, "cpu")
+    out = empty_output(impl, check, "cpu")
+    reps = 50
+    capture = sorted(rng.sample(range(reps), TIMED_CHECKS))
+    with gpu_lock(timing.gpu_index):
+        try:
+            answer, buffers = box.ask({"op": "time", "inputs": [_spec(t) for t in inputs], "output": _spec(out),
+                                       "copies": 3, "warmup": 3, "reps": reps, "capture": capture,
+                                       "flush_bytes": timing.flush_bytes}, [_raw(t) for t in inputs])
+        except frames.ChannelClosed:
+            raise _died(box, limits) from None
+        clocks = gpu_clocks(timing.gpu_index)
+    if "error" in answer or answer.get("rejected_ops") or answer.get("blocked"):
+        raise _raised(answer, str(box.scratch))
+    if len(buffers) != len(capture):
+        raise RuleFailed(TrialStatus.WRONG_RESULT, "timed-output", "the timed runs' outputs did not come back")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    on_device = tuple(t.to(device) for t in inputs)
+    for rep, data in zip(capture, buffers):
+        try:
+            judge(impl, request, check, on_device, on_device, _tensor(data, out).to(device))
+        except RuleFailed as failed:
+            raise RuleFailed(failed.status, "timed-output",
+                             f"timed repetition {rep} of {reps} was wrong: {failed.rule}: {failed.message}") from None
+    samples = sorted(float(x) for x in answer.get("samples", []))
+    if not samples:
+        raise RuleFailed(TrialStatus.CRASHED, "timed-output", "no timing came back")
+    return {"time_ms": statistics.median(samples), "time_min_ms": samples[0], "time_max_ms": samples[-1],
+            "time_iqr_ms": samples[(3 * len(samples)) // 4] - samples[len(samples) // 4], "reps": len(samples),
+            "device_name": str(answer.get("device_name", "")), **clocks}
+
+
+def _started(request: VerifyRequest, limits: Limits, role: str) -> Sandbox:
+    """A sandbox with the candidate's load message sent (it imports while the caller goes on)."""
+    try:
+        box = Sandbox(request.device if role == "run" else "cpu", limits, interpret=None if role == "run" else False)
+    except OSError as exc:
+        raise SandboxUnavailable(f"could not start the sandbox: {exc}") from exc
+    try:
+        box.send(_load_message(request, box, role))
+    except frames.ChannelClosed:
+        pass  # the child is already gone: receiving its answer reports why
+    return box
+
+
 def verify_in_sandbox(request: VerifyRequest, limits: Limits) -> Verdict:
     """Run ``request.source`` in a sandbox on each check and judge the results here.
 
-    On cpu a second sandbox, started at the same time, compiles the launched kernels for a GPU.
+    On cpu a second sandbox compiles the launched kernels for a GPU once the checks have passed.
     """
     impl = load_impl(request.impl_module)
     started = time.perf_counter()
@@ -153,24 +217,19 @@ def verify_in_sandbox(request: VerifyRequest, limits: Limits) -> Verdict:
     compile_s = 0.0
     with ExitStack() as stack:
         try:
-            box = stack.enter_context(Sandbox(request.device, limits))
-            lowering = (stack.enter_context(Sandbox("cpu", limits, interpret=False)) if request.device == "cpu"
-                        else None)
-            box.send(_load_message(request, box, "run"))
-            if lowering is not None:
-                lowering.send(_load_message(request, lowering, "lower"))
-        except (SandboxUnavailable, OSError, frames.ChannelClosed) as exc:
-            return Verdict.fail(TrialStatus.CRASHED, "sandbox-unavailable", str(exc))
-        try:
+            box = stack.enter_context(_started(request, limits, "run"))
             _loaded(box, limits)
             compile_s = _run_checks(request, impl, box, limits, done, launches)
-            if lowering is not None:
-                _check_lowering(request, lowering, limits, launches)
+            if request.device == "cpu":
+                _check_lowering(request, stack.enter_context(_started(request, limits, "lower")), limits, launches)
+            timing = _timed(request, impl, box, limits) if request.timing is not None else None
+        except SandboxUnavailable as exc:
+            return Verdict.fail(TrialStatus.CRASHED, "sandbox-unavailable", str(exc))
         except RuleFailed as failed:
             return Verdict.fail(failed.status, failed.rule, failed.message, checks=done, compile_s=compile_s,
                                 verify_s=time.perf_counter() - started)
     return Verdict(status=str(TrialStatus.OK), checks=done, compile_s=compile_s,
-                   verify_s=time.perf_counter() - started)
+                   verify_s=time.perf_counter() - started, timing=timing)
 
 
 def _raw(t: torch.Tensor) -> bytes:
