@@ -38,7 +38,7 @@ class Runner:
 
         from tuneforge.evaluators.agent_code import guard
         from tuneforge.evaluators.agent_code.torch_policy import HostCodePolicy
-        from tuneforge.evaluators.verify.loading import function_of, load_source
+        from tuneforge.evaluators.agent_code.module_loading import function_of, load_source
 
         self.torch, self.device = torch, load["device"]
         self.policy = HostCodePolicy()
@@ -196,7 +196,7 @@ def main() -> None:
     import triton.language  # noqa: F401
 
     from tuneforge.evaluators.agent_code import guard, seccomp, torch_policy  # noqa: F401
-    from tuneforge.evaluators.verify import loading  # noqa: F401
+    from tuneforge.evaluators.agent_code import module_loading  # noqa: F401
 
     if load["device"] == "cuda":
         torch.cuda.init()

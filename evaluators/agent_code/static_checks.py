@@ -23,7 +23,10 @@ source order is the verdict; all are reported.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
+
+_PARSE_LOCK = threading.Lock()
 
 ALLOWED_IMPORTS = {"torch", "triton", "triton.language", "math", "typing", "__future__"}
 IMPORT_RULES = {
@@ -81,7 +84,8 @@ class Violation:
 def check_source(source: str, *, function: str, dtype: str | None = None) -> list[Violation]:
     """Every rule ``source`` breaks, in source order (empty: it may run)."""
     try:
-        tree = ast.parse(source)
+        with _PARSE_LOCK:  # CPython 3.11's AST constructor keeps per-interpreter state: one parse at a time
+            tree = ast.parse(source)
     except SyntaxError as exc:
         return [Violation("syntax", exc.lineno or 0, f"the module does not parse: {exc.msg}")]
     checker = _Checker(tree, function=function, fp32=(dtype or "fp32") == "fp32")

@@ -41,6 +41,10 @@ class HostCodePolicy(TorchDispatchMode):
         super().__init__()
         self.rejected: list[str] = []
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # nothing here is compiled; wrapping for dynamo would import it (seconds per process)
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
         if name not in ALLOWED:

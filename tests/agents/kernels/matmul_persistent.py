@@ -2,7 +2,7 @@ import torch
 import triton
 import triton.language as tl
 
-PRECISION: tl.constexpr = "ieee"
+PRECISION = tl.constexpr("ieee")
 
 
 @triton.jit
