@@ -3,7 +3,8 @@
 Layers, from the kernel up (docs/verification.md says what each guarantees):
 - bubblewrap (the sandbox Flatpak uses): new mount, pid, network, IPC and UTS namespaces; a
   root that holds only the read-only directories Python needs (the interpreter, its
-  libraries, the tuneforge packages) and one writable scratch directory; an empty
+  libraries, the tuneforge packages) and one writable scratch directory (a size-limited
+  tmpfs that disappears with the sandbox); an empty
   environment; the child dies with its parent;
 - an unprivileged user: a fresh uid per run (setpriv drops every capability and sets
   no_new_privs before Python starts), so the rlimits below bind and no file of another run
@@ -50,7 +51,8 @@ class Limits:
     wall_s: float = 120.0
     cpu_s: int = 120
     memory_bytes: int | None = 4 * 2**30  # address space; None where a GPU driver maps more (cuda)
-    file_bytes: int = 16 * 2**20
+    file_bytes: int = 16 * 2**20  # any one file
+    scratch_bytes: int = 64 * 2**20  # all files together (the scratch tmpfs)
     open_files: int = 256
     processes: int = 64  # threads count too (torch's pools)
     reply_bytes: int = 256 * 2**20  # the most the child may send back at once
@@ -90,10 +92,14 @@ def _python_dirs() -> list[str]:
     return kept
 
 
-def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str], *, interpret: bool) -> list[str]:
+SCRATCH = Path("/tmp")  # inside the sandbox: a private tmpfs of limited size
+
+
+def bwrap_command(uid: int, device: str, argv: list[str], *, interpret: bool, scratch_bytes: int) -> list[str]:
+    scratch = SCRATCH
     cmd = [_tool("bwrap"), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+           "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", str(scratch)]
     made: set[str] = set()
     for path in _python_dirs():
         parts = Path(path).parts[1:]
@@ -107,7 +113,7 @@ def bwrap_command(scratch: Path, uid: int, device: str, argv: list[str], *, inte
         for node in sorted(Path("/dev").glob("nvidia*")):
             cmd += ["--dev-bind", str(node), str(node)]
         cmd += ["--ro-bind", "/sys", "/sys"]  # the CUDA driver reads the PCI topology
-    cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    cmd += ["--chdir", str(scratch)]
     env = {"HOME": str(scratch), "TMPDIR": str(scratch), "TRITON_CACHE_DIR": str(scratch / "triton-cache"),
            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
            **({"TRITON_INTERPRET": "1"} if interpret else {})}
@@ -146,13 +152,12 @@ class Sandbox:
                                      "user (setpriv); run the worker as root in its container")
         self.limits = limits
         self.uid = secrets.choice(range(*UID_RANGE))
-        self.scratch = Path(tempfile.mkdtemp(prefix="tuneforge-sandbox-"))
-        os.chown(self.scratch, self.uid, self.uid)
+        self.scratch = SCRATCH
         self._stderr = tempfile.TemporaryFile()
         argv = argv or [python_executable(), "-B", "-m", "tuneforge.evaluators.agent_code.child"]
         try:
-            command = bwrap_command(self.scratch, self.uid, device, argv,
-                                    interpret=device == "cpu" if interpret is None else interpret)
+            command = bwrap_command(self.uid, device, argv, interpret=device == "cpu" if interpret is None else interpret,
+                                    scratch_bytes=limits.scratch_bytes)
             self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                          cwd="/", preexec_fn=lambda: _limit_self(limits), start_new_session=True)
         except BaseException:
@@ -162,12 +167,6 @@ class Sandbox:
         self._timer = threading.Timer(limits.wall_s, self._overrun)
         self._timer.daemon = True
         self._timer.start()
-
-    def write_file(self, name: str, text: str) -> Path:
-        path = self.scratch / name
-        path.write_text(text)
-        os.chmod(path, 0o444)
-        return path
 
     def send(self, header: dict[str, Any], buffers: list[bytes] = ()) -> None:
         """Raises ChannelClosed when the child is gone."""
@@ -235,7 +234,6 @@ class Sandbox:
         return self.proc.returncode, self.exit_signal(), data.decode(errors="replace")
 
     def _cleanup(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
         self._stderr.close()
 
     def __enter__(self) -> Sandbox:

@@ -52,7 +52,7 @@ def _raised(answer: dict[str, Any], scratch: str) -> RuleFailed:
         kind, detail = answer["blocked"][0]
         return RuleFailed(TrialStatus.INVALID, kind, redact(f"sandbox blocked {kind}: {detail}", scratch=scratch))
     names = set(answer.get("error_types", ()))
-    if "File too large" in message:
+    if "File too large" in message or "No space left on device" in message:
         return RuleFailed(TrialStatus.INVALID, "file-limit", message)
     if "Too many open files" in message:
         return RuleFailed(TrialStatus.INVALID, "open-files-limit", message)

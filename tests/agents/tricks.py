@@ -267,10 +267,12 @@ GROWN = [
 # The checker is reachable only across a process boundary: with the static checks off, what the
 # candidate does to the process it runs in cannot change the verdict.
 BOUNDARY = [
-    Trick("patching the harness at import", matmul_module(
-        "return out", header=MATMUL_HEADER + "import tuneforge.evaluators.verify.harness as h\n"
-                                             "h.judge = lambda *a, **k: {'dims': {}, 'distribution': '', "
-                                             "'max_err_rel': 0.0}\n"), "output-not-written", False, "matmul"),
+    Trick("replacing the harness module at import", matmul_module(
+        "return out", header=MATMUL_HEADER + "import sys\nimport types\n_fake = types.ModuleType('harness')\n"
+                                             "_fake.judge = lambda *a, **k: {'dims': {}, 'distribution': '', "
+                                             "'max_err_rel': 0.0}\n"
+                                             "sys.modules['tuneforge.evaluators.verify.harness'] = _fake\n"),
+        "output-not-written", False, "matmul"),
     Trick("zeroing the inputs through the caller's frame", matmul_module(
         "import sys\nfor t in sys._getframe(1).f_locals['inputs']:\n    t.zero_()\nout.zero_()\nreturn out"),
         "inputs-modified", False, "matmul"),

@@ -64,6 +64,11 @@ def fork_bomb():
 attempt("fork_bomb", fork_bomb)
 attempt("memory_bomb", lambda: len(bytearray(16 * 2**30)))
 attempt("huge_file", lambda: open("big", "wb").write(b"x" * (64 * 2**20)))
+def fill_scratch():
+    for i in range(1000):
+        with open(f"fill{i}", "wb") as f:
+            f.write(bytes(4 * 2**20))
+attempt("fill_scratch", fill_scratch)
 attempt("open_files", lambda: [open("inside.txt") for _ in range(100000)])
 print(json.dumps(found), flush=True)
 '''
@@ -85,8 +90,8 @@ def probe(tmp_path_factory) -> dict:
     repo = Path(__file__).resolve().parents[2]
     os.environ[ENV_SECRET] = "sk-do-not-leak-123456"
     try:
-        limits = Limits(wall_s=60, cpu_s=30, memory_bytes=2 * 2**30, file_bytes=8 * 2**20, open_files=64,
-                        processes=32)
+        limits = Limits(wall_s=60, cpu_s=30, memory_bytes=2 * 2**30, file_bytes=8 * 2**20, scratch_bytes=32 * 2**20,
+                        open_files=64, processes=32)
         with Sandbox("cpu", limits, argv=[python_executable(), "-c", PROBE, str(secret), str(repo / ".git"),
                                           str(repo / "escape.txt"), _unloaded_library()]) as box:
             code, sig, out = box.output()
@@ -141,6 +146,7 @@ def test_resource_bombs_hit_their_limits(probe):
     assert probe["fork_bomb"] == ["denied", "BlockingIOError"] and probe["forked"] < 32
     assert probe["memory_bomb"] == ["denied", "MemoryError"]
     assert probe["huge_file"][0] == "denied"
+    assert probe["fill_scratch"] == ["denied", "OSError"]  # the scratch tmpfs is full, the host disk untouched
     assert probe["open_files"] == ["denied", "OSError"]
 
 
