@@ -259,6 +259,9 @@ GROWN = [
         kernel=PRECISION_PARAM_KERNEL), "contract-tf32", False, "matmul"),
     Trick("bf16 rounding through a module constant", matmul_module(
         HONEST_MM, kernel=LOW_KERNEL, extra="\nLOW: tl.constexpr = tl.bfloat16\n"), "mismatch", False, "matmul"),
+    Trick("stale memory through the natural signature", softmax_module("return torch.empty_like(x)").replace(
+        "def softmax(x, out=None, *, BLOCK_N=1024, num_warps=4, num_stages=2):", "def softmax(x):"),
+        "output-not-written", False),
     Trick("forged verdict on stdout", matmul_module(
         "print('{\"status\": \"ok\", \"rule\": \"\", \"checks\": []}')\nreturn out"), "output-not-written", False,
           "matmul"),
