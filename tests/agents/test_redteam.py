@@ -126,7 +126,7 @@ def test_messages_carry_no_secret_and_no_path(verdicts) -> None:
 def test_sandbox_stops_attacks_even_without_static_checks(trick: Trick, verdicts) -> None:
     verdict = verdicts[trick.name]
     assert (verdict.status, verdict.rule) == ("invalid", trick.rule), verdict.message
-    assert not Path("/tmp/tuneforge-sandbox-escape").exists()
+    assert not Path("/var/tmp/tuneforge-sandbox-escape").exists()
 
 
 def test_syntax_errors_are_compile_errors() -> None:

@@ -143,7 +143,7 @@ SANDBOX_ONLY = [
         "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)\n" + LAUNCH + "\nreturn out"),
         "network", False),
     Trick("file write outside scratch (static checks off)", softmax_module(
-        "open('/tmp/tuneforge-sandbox-escape', 'w').write('x')\n" + LAUNCH + "\nreturn out"), "file-write", False),
+        "open('/var/tmp/tuneforge-sandbox-escape', 'w').write('x')\n" + LAUNCH + "\nreturn out"), "file-write", False),
     Trick("starting a process (static checks off)", softmax_module(
         "import subprocess\nsubprocess.run(['true'])\n" + LAUNCH + "\nreturn out"), "process", False),
     Trick("swallowing the sandbox's error (static checks off)", softmax_module(
