@@ -5,8 +5,9 @@ process calls the candidate on them and sends back the output and the inputs as 
 afterwards. A candidate that patches, crashes or lies here can only make its own answer
 wrong or missing.
 
-Order matters: read the first message, import torch and triton, install the seccomp filter,
-the audit-hook guard and the torch dispatch policy, and only then load the candidate.
+Order matters: enter a user namespace of its own while single-threaded, read the first
+message, import torch and triton, install the seccomp filter, the audit-hook guard and the
+torch dispatch policy, and only then load the candidate.
 """
 
 from __future__ import annotations
