@@ -91,6 +91,10 @@ class TritonTarget(Target):
     vendor_efficiency: ClassVar[float] = 0.5
     # Parameters the reference and the input preparation need besides the shapes.
     reference_params: ClassVar[tuple[str, ...]] = ()
+    # The numeric contract, checked on the compiled IR of agent code: every dot product
+    # accumulates in at least this type, and fp32 inputs are multiplied as fp32, not TF32.
+    accumulator: ClassVar[str] = "fp32"
+    allow_tf32: ClassVar[bool] = False
 
     @property
     def impl_module(self) -> str:

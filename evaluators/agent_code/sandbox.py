@@ -1,33 +1,49 @@
-"""Running untrusted code in a fresh process with limits (the parent's side).
+"""Starting the sandboxed child that runs untrusted kernel code (the parent's side).
 
-Layers, from the kernel up:
-- rlimits set by the child on itself before any import: address space (memory), CPU seconds,
-  size of any file written, open files, no core dumps;
-- a wall-clock limit enforced here: the child runs in its own session and the whole process
-  group is killed when it overruns;
-- a private network namespace (``unshare``) when the host permits one, so sockets reach nothing;
-- the audit-hook guard (:mod:`evaluators.agent_code.guard`) for network, processes, file
-  writes outside a scratch directory, native code and heap walking;
-- a scratch directory as HOME/TMPDIR/Triton cache, deleted afterwards.
+Layers, from the kernel up (docs/verification.md says what each guarantees):
+- bubblewrap (the sandbox Flatpak uses): new mount, pid, network, IPC and UTS namespaces; a
+  root that holds only the read-only directories Python needs (the interpreter, its
+  libraries, the tuneforge packages) and one writable scratch directory (a size-limited
+  tmpfs that disappears with the sandbox); an empty
+  environment; the child dies with its parent;
+- an unprivileged user: a fresh uid per run (setpriv drops every capability and sets
+  no_new_privs before Python starts), so the rlimits below bind and no file of another run
+  or of the service is writable;
+- rlimits: processes, address space, CPU seconds, file size, open files, no core dumps;
+- a wall-clock limit enforced here (the whole process group is killed);
+- inside the child: a seccomp filter (no exec, no new executable memory on cpu), the
+  audit-hook tripwire and the torch dispatch policy.
 
-One process per run: nothing a candidate loads or patches survives into the next one.
+Anything missing from the minimum (bubblewrap, setpriv, running as root to change user) makes
+:func:`start` raise :class:`SandboxUnavailable`: the caller rejects the candidate rather than
+running it unconfined.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import resource
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tuneforge.core.settings import REPO_ROOT
+from tuneforge.evaluators.agent_code import frames
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf",
+               "/etc/ld.so.conf.d", "/etc/alternatives")
+UID_RANGE = (3_000_000, 3_900_000)  # no account uses these; each run gets its own
+
+
+class SandboxUnavailable(RuntimeError):
+    """This host cannot provide the sandbox's minimum; nothing was run."""
 
 
 @dataclass(frozen=True)
@@ -35,23 +51,11 @@ class Limits:
     wall_s: float = 120.0
     cpu_s: int = 120
     memory_bytes: int | None = 4 * 2**30  # address space; None where a GPU driver maps more (cuda)
-    file_bytes: int = 16 * 2**20
-    open_files: int = 512
-
-
-@dataclass
-class SandboxRun:
-    """What came back: ``reply`` is the entry's return value when it finished."""
-
-    reply: Any = None
-    error: str | None = None  # the entry raised this
-    memory_error: bool = False
-    blocked: list[tuple[str, str]] = field(default_factory=list)  # guard: (kind, detail) of each attempt
-    network_isolation: str = ""
-    timed_out: bool = False
-    signal: str | None = None  # the child died of this signal
-    returncode: int | None = None
-    stderr_tail: str = ""
+    file_bytes: int = 16 * 2**20  # any one file
+    scratch_bytes: int = 64 * 2**20  # all files together (the scratch tmpfs)
+    open_files: int = 256
+    processes: int = 64  # threads count too (torch's pools)
+    reply_bytes: int = 256 * 2**20  # the most the child may send back at once
 
 
 def tool_dirs(device: str) -> tuple[str, ...]:
@@ -64,48 +68,176 @@ def tool_dirs(device: str) -> tuple[str, ...]:
     return (str(Path(spec.origin).parent / "backends"),) if spec and spec.origin else ()
 
 
-def run_sandboxed(entry: str, payload: dict[str, Any], *, limits: Limits = Limits(), device: str = "cpu") -> SandboxRun:
-    """Run ``module:function`` on ``payload`` in a sandbox process and return what happened."""
-    scratch = Path(tempfile.mkdtemp(prefix="tuneforge-sandbox-"))
-    nonce = secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUNEFORGE_", "OPENAI_"))}  # no secrets
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p),
-               HOME=str(scratch), TMPDIR=str(scratch), TRITON_CACHE_DIR=str(scratch / "triton-cache"),
-               PYTHONDONTWRITEBYTECODE="1")
-    if device == "cpu":
-        env["TRITON_INTERPRET"] = "1"
-    else:
-        env.pop("TRITON_INTERPRET", None)
-    request = {"entry": entry, "payload": payload, "nonce": nonce, "scratch": str(scratch),
-               "limits": asdict(limits), "tool_dirs": list(tool_dirs(device))}
-    proc = subprocess.Popen([sys.executable, "-m", "tuneforge.evaluators.agent_code.child"], cwd=scratch, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    run = SandboxRun()
-    try:
-        stdout, stderr = proc.communicate(json.dumps(request).encode(), timeout=limits.wall_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        stdout, stderr = proc.communicate()
-        run.timed_out = True
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    run.returncode = proc.returncode
-    if proc.returncode is not None and proc.returncode < 0:
-        run.signal = signal.Signals(-proc.returncode).name
-    run.stderr_tail = stderr.decode(errors="replace")[-3000:]
-    for line in stdout.decode(errors="replace").splitlines():
-        if line.startswith(nonce):
-            answer = json.loads(line[len(nonce):])
-            run.reply, run.error = answer.get("reply"), answer.get("error")
-            run.memory_error = bool(answer.get("memory_error"))
-            run.blocked = [tuple(b) for b in answer.get("blocked", [])]
-            run.network_isolation = answer.get("network_isolation", "")
-    return run
+def _tool(name: str) -> str:
+    path = shutil.which(name) or next((p for p in (f"/usr/bin/{name}", f"/bin/{name}") if os.path.exists(p)), None)
+    if path is None:
+        raise SandboxUnavailable(f"{name} is not installed (Debian: apt-get install bubblewrap util-linux); "
+                                 "agent-written code is not run without it")
+    return path
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _python_dirs() -> list[str]:
+    """The read-only directories the child's interpreter needs, outermost first, none inside another."""
+    wanted = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    wanted |= {os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)}
+    # The repository's packages, not the repository: no .git, no local data or secrets files.
+    wanted |= {str(p.resolve()) for p in Path(REPO_ROOT).iterdir()
+               if p.is_dir() and not p.name.startswith(".") and (p / "__init__.py").exists()}
+    wanted.discard(os.path.realpath(REPO_ROOT))
+    wanted |= {p for p in SYSTEM_DIRS if os.path.exists(p)}
+    kept: list[str] = []
+    for path in sorted(wanted, key=len):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+SCRATCH = Path("/tmp")  # inside the sandbox: a private tmpfs of limited size
+
+
+def bwrap_command(uid: int, device: str, argv: list[str], *, interpret: bool, scratch_bytes: int) -> list[str]:
+    scratch = SCRATCH
+    cmd = [_tool("bwrap"), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+           "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", str(scratch)]
+    made: set[str] = set()
+    for path in _python_dirs():
+        parts = Path(path).parts[1:]
+        for i in range(1, len(parts)):  # parents bwrap creates must be traversable by the child's user
+            parent = "/" + "/".join(parts[:i])
+            if parent not in made:
+                made.add(parent)
+                cmd += ["--perms", "0755", "--dir", parent]
+        cmd += ["--ro-bind", path, path]
+    if device == "cuda":
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            cmd += ["--dev-bind", str(node), str(node)]
+        cmd += ["--ro-bind", "/sys", "/sys"]  # the CUDA driver reads the PCI topology
+    cmd += ["--chdir", str(scratch)]
+    env = {"HOME": str(scratch), "TMPDIR": str(scratch), "TRITON_CACHE_DIR": str(scratch / "triton-cache"),
+           "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
+           **({"TRITON_INTERPRET": "1"} if interpret else {})}
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    cmd += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return cmd + argv
+
+
+def python_executable() -> str:
+    """This interpreter as the sandbox sees it (a virtual environment's own python finds its packages)."""
+    return os.path.join(sys.exec_prefix, "bin", "python") if sys.prefix != sys.base_prefix else sys.executable
+
+
+def _limit_self(limits: Limits) -> None:
+    """Runs in the forked process before bwrap: rlimits survive exec and the change of user."""
+    if limits.memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class Sandbox:
+    """One sandboxed child; talk to it with :meth:`ask`; always :meth:`close` (or use ``with``)."""
+
+    def __init__(self, device: str, limits: Limits, *, interpret: bool | None = None,
+                 argv: list[str] | None = None) -> None:
+        """``interpret`` runs Triton's interpreter (default: on cpu); off, Triton compiles. ``argv`` runs
+        another program than the child (inside the same confinement)."""
+        if os.geteuid() != 0:
+            raise SandboxUnavailable("running agent-written code needs root to start it as a fresh unprivileged "
+                                     "user (setpriv); run the worker as root in its container")
+        self.limits = limits
+        self.uid = secrets.choice(range(*UID_RANGE))
+        self.scratch = SCRATCH
+        self._stderr = tempfile.TemporaryFile()
+        argv = argv or [python_executable(), "-B", "-m", "tuneforge.evaluators.agent_code.child"]
+        try:
+            command = bwrap_command(self.uid, device, argv, interpret=device == "cpu" if interpret is None else interpret,
+                                    scratch_bytes=limits.scratch_bytes)
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         cwd="/", preexec_fn=lambda: _limit_self(limits), start_new_session=True)
+        except BaseException:
+            self._cleanup()
+            raise
+        self.timed_out = False
+        self._timer = threading.Timer(limits.wall_s, self._overrun)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def send(self, header: dict[str, Any], buffers: list[bytes] = ()) -> None:
+        """Raises ChannelClosed when the child is gone."""
+        assert self.proc.stdin is not None
+        try:
+            frames.send(self.proc.stdin, header, list(buffers))
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            raise frames.ChannelClosed(str(exc)) from exc
+
+    def receive(self) -> tuple[dict[str, Any], list[bytes]]:
+        assert self.proc.stdout is not None
+        return frames.receive(self.proc.stdout, max_buffer_bytes=self.limits.reply_bytes)
+
+    def ask(self, header: dict[str, Any], buffers: list[bytes] = ()) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one message and wait for the answer."""
+        self.send(header, buffers)
+        return self.receive()
+
+    def _overrun(self) -> None:
+        self.timed_out = True
+        self._kill()
+
+    def _kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def exit_signal(self) -> str | None:
+        """The signal the child (the program bwrap ran) died of, when it did."""
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+        code = self.proc.returncode
+        if code is not None and code > 128:  # bwrap reports its child's signal as 128 + n
+            code = -(code - 128)
+        return signal.Signals(-code).name if code is not None and code < 0 and -code in signal.valid_signals() \
+            else None
+
+    def stderr_tail(self, chars: int = 3000) -> str:
+        self._stderr.seek(0, os.SEEK_END)
+        size = self._stderr.tell()
+        self._stderr.seek(max(0, size - chars))
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        self._timer.cancel()
+        if self.proc.poll() is None:
+            try:
+                frames.send(self.proc.stdin, {"op": "bye"})
+                self.proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                pass
+        self._kill()
+        self.proc.wait()
+        self._cleanup()
+
+    def output(self) -> tuple[int | None, str | None, str]:
+        """Wait for a program started with ``argv``: (exit code, signal it died of, its stdout)."""
+        assert self.proc.stdout is not None
+        data = self.proc.stdout.read()
+        self.proc.wait()
+        self._timer.cancel()
+        return self.proc.returncode, self.exit_signal(), data.decode(errors="replace")
+
+    def _cleanup(self) -> None:
+        self._stderr.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

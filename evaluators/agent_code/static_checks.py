@@ -23,7 +23,10 @@ source order is the verdict; all are reported.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
+
+_PARSE_LOCK = threading.Lock()
 
 ALLOWED_IMPORTS = {"torch", "triton", "triton.language", "math", "typing", "__future__"}
 IMPORT_RULES = {
@@ -45,7 +48,13 @@ TORCH_NAMES = {"float32", "float", "float64", "double", "float16", "half", "bflo
 TORCH_TIMING = {"cuda", "profiler", "autograd", "_C", "backends"}
 TRITON_ALLOWED = {"jit", "autotune", "heuristics", "Config", "cdiv", "next_power_of_2", "language", "constexpr"}
 TENSOR_METADATA = {"shape", "stride", "dtype", "device", "numel", "ndim", "dim", "size", "is_contiguous",
-                   "element_size", "is_cuda"}
+                   "element_size", "is_cuda", "data_ptr"}
+# Tensor methods host code may call: layout and memory, never arithmetic (the dispatch policy
+# enforces the same at run time, whatever name reached the operator).
+TENSOR_LAYOUT = {"zero_", "fill_", "contiguous", "view", "reshape", "t", "T", "mT", "transpose", "permute",
+                 "unsqueeze", "squeeze", "expand", "flatten", "new_empty", "new_zeros", "new_ones", "new_full"}
+TL_SUBMODULES = {"core", "semantic", "standard", "math", "random", "extra", "target_info", "tensor_descriptor"}
+TYPING_NAMES = {"Any", "Optional", "Union", "Tuple", "List", "Dict", "Sequence", "Callable"}
 LOWER_PRECISION = {"float16", "half", "bfloat16", "float8e4nv", "float8e5", "float8_e4m3fn", "float8_e5m2"}
 LOWER_PRECISION_METHODS = {"half", "bfloat16"}
 BUILTIN_RULES = {
@@ -75,7 +84,8 @@ class Violation:
 def check_source(source: str, *, function: str, dtype: str | None = None) -> list[Violation]:
     """Every rule ``source`` breaks, in source order (empty: it may run)."""
     try:
-        tree = ast.parse(source)
+        with _PARSE_LOCK:  # CPython 3.11's AST constructor keeps per-interpreter state: one parse at a time
+            tree = ast.parse(source)
     except SyntaxError as exc:
         return [Violation("syntax", exc.lineno or 0, f"the module does not parse: {exc.msg}")]
     checker = _Checker(tree, function=function, fp32=(dtype or "fp32") == "fp32")
@@ -94,6 +104,71 @@ def _dotted(node: ast.AST) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+def _string_constants(tree: ast.Module) -> dict[str, set[str | None]]:
+    """Every value each name is bound to, as a string literal or None (anything else)."""
+    found: dict[str, set[str | None]] = {}
+    params = {n.name: [a.arg for a in [*n.args.posonlyargs, *n.args.args]] for n in tree.body
+              if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    pending: list[tuple[str, str]] = []  # (parameter, name passed to it)
+
+    def literal(value: ast.AST | None) -> str | None:
+        if isinstance(value, ast.Call) and (_dotted(value.func) or "").endswith("constexpr") and value.args:
+            value = value.args[0]
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        found.setdefault(name.id, set()).add(
+                            literal(node.value) if target is name and not isinstance(node, ast.AugAssign) else None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
+            defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+            for arg in [*positional, *args.kwonlyargs]:  # without a default, only calls bind it
+                if arg.arg in defaults:
+                    found.setdefault(arg.arg, set()).add(literal(defaults[arg.arg]))
+                else:
+                    found.setdefault(arg.arg, set())
+        elif isinstance(node, ast.Call):
+            callee = node.func.value if isinstance(node.func, ast.Subscript) else node.func
+            names = params.get(callee.id, []) if isinstance(callee, ast.Name) else []
+            starred = False
+            for name, arg in zip(names, node.args):
+                starred = starred or isinstance(arg, ast.Starred)
+                if isinstance(arg, ast.Name) and not starred:
+                    pending.append((name, arg.id))
+                else:
+                    found.setdefault(name, set()).add(None if starred else literal(arg))
+            for kw in node.keywords:
+                if kw.arg:
+                    found.setdefault(kw.arg, set()).add(literal(kw.value))
+        elif isinstance(node, (ast.For, ast.comprehension, ast.withitem)):
+            target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+            for name in ast.walk(target) if target is not None else ():
+                if isinstance(name, ast.Name):
+                    found.setdefault(name.id, set()).add(None)
+    for param, name in pending:
+        values = found.get(name, {None})
+        found.setdefault(param, set()).update(values if len(values) == 1 else {None})
+    return found
+
+
+def _bound_names(target: ast.AST) -> set[str]:
+    """Names an assignment to ``target`` binds (through tuples, lists and starred parts)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_bound_names(t) for t in target.elts))
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return set()
 
 
 def _root_name(node: ast.AST) -> str | None:
@@ -119,6 +194,8 @@ class _Checker:
         self.modules: dict[str, str] = {}  # local name -> module it is bound to ("torch", "triton.language")
         self.functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.jit_bodies = {id(n) for n in self.functions.values() if _is_jit(n)}
+        self.attribute_bases = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        self.constants = _string_constants(tree)
 
     def flag(self, rule: str, node: ast.AST, message: str) -> None:
         self.found.append(Violation(rule, getattr(node, "lineno", 0), message))
@@ -157,10 +234,15 @@ class _Checker:
             full = f"{module}.{alias.name}"
             if full in ALLOWED_IMPORTS:
                 self.modules[alias.asname or alias.name] = full
+            elif alias.name == "*":
+                self.flag("forbidden-import", node, f"from {module} import * hides what the module uses")
             elif module == "torch":
                 self._torch_attribute(alias.name, node)
             elif module == "triton" and alias.name not in TRITON_ALLOWED:
                 self.flag("forbidden-import", node, f"from triton import {alias.name} is not allowed")
+            elif module != "__future__" and module not in ("torch", "triton") and (
+                    problem := self._module_path_problem(module, [alias.name])):
+                self.flag(problem[0], node, problem[1])
 
     def _module_allowed(self, name: str, node: ast.AST) -> bool:
         if name in ALLOWED_IMPORTS:
@@ -234,14 +316,43 @@ class _Checker:
             self.flag("introspection", node, f"access to .{attr} is not allowed")
             return
         dotted = _dotted(node)
-        if dotted is None or not isinstance(node.value, ast.Name):
-            return
-        module = self.modules.get(node.value.id)
+        if dotted is None or id(node) in self.attribute_bases:
+            return  # only whole chains are judged: torch.Tensor.matmul, not torch.Tensor
+        root, *parts = dotted.split(".")
+        module = self.modules.get(root)
+        if module is not None and (problem := self._module_path_problem(module, parts)):
+            self.flag(problem[0], node, problem[1])
+
+    def _module_path_problem(self, module: str, parts: list[str]) -> tuple[str, str] | None:
+        """(rule, message) when ``module.parts`` is outside what kernel code may reach, at any depth."""
+        path = ".".join([module, *parts])
         if module == "torch":
-            self._torch_attribute(attr, node)
-        elif module == "triton" and attr not in TRITON_ALLOWED:
-            rule = "timer-access" if attr == "testing" else "forbidden-import"
-            self.flag(rule, node, f"triton.{attr} is not available to kernel code")
+            if len(parts) == 1 and (parts[0] in TORCH_ALLOCATION or parts[0] in TORCH_NAMES):
+                return None
+            if parts[0] in TORCH_TIMING:
+                return "timer-access", f"{path} is not available to kernel code"
+            return "library-compute", (f"{path} computes with a library: only allocation "
+                                       f"({', '.join(sorted(TORCH_ALLOCATION))}), dtypes and torch.Tensor")
+        if module == "triton":
+            if parts and parts[0] == "language":
+                return self._module_path_problem("triton.language", parts[1:])
+            if len(parts) == 1 and parts[0] in TRITON_ALLOWED:
+                return None
+            rule = "timer-access" if parts and parts[0] == "testing" else "forbidden-import"
+            return rule, f"{path} is not available to kernel code"
+        public = all(not p.startswith("_") for p in parts)
+        if module == "triton.language":
+            if not parts or (public and len(parts) == 1 and parts[0] not in TL_SUBMODULES) or (
+                    public and len(parts) == 2 and parts[0] == "math"):
+                return None
+        elif module == "math" and public and len(parts) <= 1:
+            return None
+        elif module == "typing" and len(parts) <= 1 and (not parts or parts[0] in TYPING_NAMES):
+            return None
+        elif module == "__future__":
+            return None
+        return "forbidden-attribute", (f"{path} reaches past the names kernel code may use (a module's "
+                                       "submodules and internals are out of reach)")
 
     def _defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         for default in [*node.args.defaults, *node.args.kw_defaults]:
@@ -285,15 +396,22 @@ class _Checker:
             if isinstance(arg, ast.Attribute) and arg.attr in LOWER_PRECISION:
                 self.flag("precision-downgrade", node, f"{_dotted(arg)} lowers the precision of an fp32 problem")
         if (_dotted(func) or "").endswith(".dot") and not any(
-                kw.arg == "input_precision" and isinstance(kw.value, ast.Constant) and kw.value.value == "ieee"
-                for kw in node.keywords):
+                kw.arg == "input_precision" and self._string_value(kw.value) == "ieee" for kw in node.keywords):
             self.flag("precision-downgrade", node, "tl.dot on fp32 problems must pass input_precision=\"ieee\" "
                                                    "(the default is TF32 on GPUs)")
         for kw in node.keywords:
             value = kw.value
-            if (kw.arg == "input_precision" and isinstance(value, ast.Constant) and "tf32" in str(value.value)) or (
+            if (kw.arg == "input_precision" and "tf32" in str(self._string_value(value))) or (
                     kw.arg == "allow_tf32" and not (isinstance(value, ast.Constant) and value.value is False)):
                 self.flag("precision-downgrade", node, "TF32 dot products miss fp32 tolerances")
+
+    def _string_value(self, node: ast.AST) -> str | None:
+        """A string literal, or a name every binding of which is that literal (a constexpr, a default)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and len(self.constants.get(node.id, set())) == 1:
+            return next(iter(self.constants[node.id]))
+        return None
 
     # -- compute on tensors outside kernels -----------------------------------------------------
     def _taint(self) -> None:
@@ -314,7 +432,13 @@ class _Checker:
 
 
 class _TensorFlow:
-    """One host function: which names hold tensors, and what is done with them."""
+    """One host function: which names may hold tensors, and what is done with them.
+
+    A name may hold a tensor when anything that may hold one flows into it: assignment to any
+    target shape (tuples, starred, walrus), loop and comprehension targets, ``with`` targets,
+    containers, conditional expressions, layout methods. Reading metadata (``x.shape``,
+    ``x.stride(0)``, ``len(x)``) gives plain numbers.
+    """
 
     def __init__(self, checker: _Checker, fn: ast.FunctionDef, tensors: set[str]) -> None:
         self.checker = checker
@@ -329,31 +453,52 @@ class _TensorFlow:
                 self._use(node)
         return self.calls
 
-    def holds_tensor(self, node: ast.AST) -> bool:
+    def holds_tensor(self, node: ast.AST | None) -> bool:
+        if node is None:
+            return False
         if isinstance(node, ast.Name):
             return node.id in self.tensors
-        if isinstance(node, ast.IfExp):
-            return self.holds_tensor(node.body) or self.holds_tensor(node.orelse)
-        if isinstance(node, ast.BoolOp):
-            return any(self.holds_tensor(v) for v in node.values)
+        if isinstance(node, ast.Attribute):
+            return node.attr not in TENSOR_METADATA and self.holds_tensor(node.value)
+        if isinstance(node, ast.Subscript):
+            return self.holds_tensor(node.value)
         if isinstance(node, ast.Call):
-            dotted = _dotted(node.func) or ""
-            return dotted.split(".")[0] in self.checker.modules and dotted.split(".")[-1] in TORCH_ALLOCATION
-        return False
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in TENSOR_METADATA:
+                return False
+            if isinstance(func, ast.Name) and func.id in {"len", "isinstance", "int", "float", "bool", "range", "str"}:
+                return False
+            dotted = _dotted(func) or ""
+            if dotted.split(".")[0] in self.checker.modules:
+                return dotted.split(".")[-1] in TORCH_ALLOCATION
+            return self.holds_tensor(func) or any(self.holds_tensor(a) for a in [*node.args,
+                                                                                  *(k.value for k in node.keywords)])
+        if isinstance(node, ast.Lambda):
+            return False
+        return any(self.holds_tensor(child) for child in ast.iter_child_nodes(node)
+                   if isinstance(child, ast.expr))
+
+    def _bindings(self) -> list[tuple[ast.AST, ast.AST | None]]:
+        """(target, value) for every binding in the function; a value of None binds from a tensor's items."""
+        found: list[tuple[ast.AST, ast.AST | None]] = []
+        for node in ast.walk(self.fn):
+            if isinstance(node, ast.Assign):
+                found += [(t, node.value) for t in node.targets]
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                found.append((node.target, node.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                found.append((node.target, node.iter))
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                found.append((node.optional_vars, node.context_expr))
+        return found
 
     def _propagate(self) -> None:
-        """Names assigned a tensor anywhere in the function hold tensors (order-insensitive, to a fixpoint)."""
-        assigns = [n for n in ast.walk(self.fn) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr))
-                   and n.value is not None]
+        bindings = self._bindings()
         while True:
             before = len(self.tensors)
-            for node in assigns:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    pairs = (zip(target.elts, node.value.elts)
-                             if isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List))
-                             else [(target, node.value)])
-                    self.tensors |= {t.id for t, v in pairs if isinstance(t, ast.Name) and self.holds_tensor(v)}
+            for target, value in bindings:
+                if self.holds_tensor(value):
+                    self.tensors |= _bound_names(target)
             if len(self.tensors) == before:
                 return
 
@@ -370,34 +515,54 @@ class _TensorFlow:
             flag("library-compute", node, "comparing tensors outside a Triton kernel runs torch operators")
         elif isinstance(node, ast.Subscript) and self.holds_tensor(node.value):
             flag("library-compute", node, "indexing tensors outside a Triton kernel runs torch operators")
-        elif isinstance(node, (ast.For, ast.comprehension)) and self.holds_tensor(node.iter):
+        elif isinstance(node, (ast.For, ast.comprehension)) and self.holds_tensor(node.iter) and not isinstance(
+                node.iter, (ast.Tuple, ast.List)):
             flag("library-compute", node, "iterating over a tensor outside a Triton kernel")
-        elif isinstance(node, ast.Attribute) and self.holds_tensor(node.value) and node.attr not in TENSOR_METADATA:
+        elif (isinstance(node, ast.Attribute) and self.holds_tensor(node.value)
+              and node.attr not in TENSOR_METADATA and node.attr not in TENSOR_LAYOUT):
             flag("library-compute", node, f"tensor method .{node.attr} computes with torch; outside kernels only "
-                                          f"metadata ({', '.join(sorted(TENSOR_METADATA))}) may be read")
+                                          f"metadata and layout ({', '.join(sorted(TENSOR_METADATA | TENSOR_LAYOUT))})"
+                                          " may be used")
         elif isinstance(node, ast.Call):
             self._call(node)
 
     def _call(self, node: ast.Call) -> None:
         args = [*node.args, *(k.value for k in node.keywords)]
-        tensor_args = [a for a in args if self.holds_tensor(a)]
-        if not tensor_args:
+        if not any(self.holds_tensor(a) for a in args):
             return
         func = node.func
-        if isinstance(func, ast.Subscript):  # kernel[grid](...) launches
-            return
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name) and (
+                func.value.id in self.checker.functions
+                and id(self.checker.functions[func.value.id]) in self.checker.jit_bodies):
+            return  # kernel[grid](...) launches
         if isinstance(func, ast.Name):
             if func.id in self.checker.functions:
                 callee = self.checker.functions[func.id]
                 if id(callee) not in self.checker.jit_bodies:
-                    params = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
-                    passed = {params[i] for i, a in enumerate(node.args) if i < len(params) and self.holds_tensor(a)}
-                    passed |= {k.arg for k in node.keywords if k.arg and self.holds_tensor(k.value)}
-                    self.calls.append((func.id, passed))
+                    self.calls.append((func.id, self._tainted_params(callee, node)))
                 return
             if func.id in {"len", "isinstance"}:
                 return
-        if self.holds_tensor(node):  # torch.empty_like(x) and friends
-            return
-        flag = self.checker.flag
-        flag("library-compute", node, f"{_dotted(func) or 'a call'}(...) receives a tensor outside a Triton kernel")
+        if isinstance(func, ast.Attribute) and (func.attr in TENSOR_LAYOUT or func.attr in TENSOR_METADATA) \
+                and self.holds_tensor(func.value):
+            return  # x.view(...), out.fill_(0.0), x.stride(0)
+        dotted = _dotted(func) or ""
+        if dotted.split(".")[0] in self.checker.modules and dotted.split(".")[-1] in TORCH_ALLOCATION:
+            return  # torch.empty_like(x) and friends
+        self.checker.flag("library-compute", node,
+                          f"{dotted or 'a computed callee'}(...) receives a tensor outside a Triton kernel")
+
+    def _tainted_params(self, callee: ast.FunctionDef, call: ast.Call) -> set[str]:
+        """The callee's parameters that receive a tensor; all of them when *args or **kwargs carry one."""
+        params = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
+        every = set(params) | {a.arg for a in callee.args.kwonlyargs}
+        every |= {a.arg for a in (callee.args.vararg, callee.args.kwarg) if a is not None}
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return every
+        passed = {params[i] for i, a in enumerate(call.args) if i < len(params) and self.holds_tensor(a)}
+        if callee.args.vararg is not None and any(self.holds_tensor(a) for a in call.args[len(params):]):
+            passed.add(callee.args.vararg.arg)
+        for kw in call.keywords:
+            if self.holds_tensor(kw.value):
+                passed.add(kw.arg if kw.arg in every else (callee.args.kwarg.arg if callee.args.kwarg else kw.arg))
+        return passed

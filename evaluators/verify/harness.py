@@ -54,7 +54,14 @@ def _check_once(fn: Callable, impl: ModuleType, request: VerifyRequest, check: C
             and returned.shape == out.shape and returned.dtype == out.dtype):
         raise RuleFailed(TrialStatus.WRONG_RESULT, "output-not-returned",
                          "the function must write into the `out` tensor it is given and return it")
-    changed = [i for i, (now, before) in enumerate(zip(inputs, originals)) if not torch.equal(now, before)]
+    return judge(impl, request, check, originals, inputs, out)
+
+
+def judge(impl: ModuleType, request: VerifyRequest, check: Check, originals: tuple[torch.Tensor, ...],
+          inputs_after: tuple[torch.Tensor, ...], out: torch.Tensor) -> dict[str, Any]:
+    """The rules on one run's result: inputs untouched, every element written, within tolerance of
+    a float64 reference computed from ``originals`` (the trusted copies). Raises RuleFailed."""
+    changed = [i for i, (now, before) in enumerate(zip(inputs_after, originals)) if not torch.equal(now, before)]
     if changed:
         raise RuleFailed(TrialStatus.WRONG_RESULT, "inputs-modified", f"input(s) {changed} were modified")
     unwritten = int(torch.isnan(out).sum())

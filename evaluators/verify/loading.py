@@ -1,45 +1,6 @@
-"""Loading the function under test: the target's own implementation, or a candidate's module source."""
+"""Loading the function under test (the implementation lives where the sandboxed child can import it
+without this package's heavier modules)."""
 
-from __future__ import annotations
+from tuneforge.evaluators.agent_code.module_loading import function_of, load_impl, load_source
 
-import hashlib
-import importlib
-import importlib.util
-import sys
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
-
-_SOURCE_DIR = Path(tempfile.mkdtemp(prefix="tuneforge-candidates-"))
-
-
-def load_impl(module_name: str) -> ModuleType:
-    return importlib.import_module(module_name)
-
-
-def load_source(source: str) -> ModuleType:
-    """Import module text from a real file (``@triton.jit`` reads its function's source from disk)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    name = f"tuneforge_candidate_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = _SOURCE_DIR / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
-
-def function_of(module: ModuleType, name: str) -> Callable:
-    fn = getattr(module, name, None)
-    if not callable(fn):
-        raise LookupError(f"the module defines no function {name!r}")
-    return fn
+__all__ = ["function_of", "load_impl", "load_source"]

@@ -9,6 +9,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuneforge.core.errors import UserInputError
 from tuneforge.core.space import Config
 from tuneforge.core.types import Problem, TrialStatus
 from tuneforge.kernels._triton_common import TritonTarget
@@ -51,6 +52,8 @@ class VerifyRequest:
     source: str | None = None  # a candidate's own module text; None runs the target's implementation
     timing: TimingRequest | None = None
     time_reference: bool = False  # time the torch reference instead of the candidate (baselines)
+    accumulator: str = "fp32"  # the target's numeric contract: dot products accumulate at least this wide
+    allow_tf32: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,22 +103,49 @@ class Verdict:
         return cls(status=str(status), rule=rule, message=message, **kwargs)
 
 
-def build_checks(target: TritonTarget, problem: Problem, *, small: bool, rng: random.Random) -> tuple[Check, ...]:
-    """Two seeds at the primary shape and one at a second, odd shape; fresh seeds every time."""
+def fresh_dims(target: TritonTarget, problem: Problem, base: dict[str, int], rng: random.Random, *,
+               odd: bool) -> dict[str, int]:
+    """``base`` with each size redrawn within a quarter of it (odd where ``odd`` and the target allows),
+    one size at a time so that every size the target accepts changes."""
+    dims = dict(base)
+    for name in rng.sample(sorted(dims), len(dims)):
+        for _ in range(8):
+            value = rng.randint(max(1, (3 * base[name]) // 4), (5 * base[name]) // 4 + 1)
+            value = value | 1 if odd else value
+            try:
+                target.check_problem(Problem(dims={**dims, name: value}, dtype=problem.dtype, extra=problem.extra))
+            except UserInputError:
+                continue
+            dims[name] = value
+            break
+    return dims
+
+
+def build_checks(target: TritonTarget, problem: Problem, *, small: bool, rng: random.Random,
+                 fresh_shapes: bool = False) -> tuple[Check, ...]:
+    """Two seeds at the primary shape and one at a second, odd shape; fresh seeds every time.
+
+    ``fresh_shapes`` also draws the shapes for this request (a candidate cannot know them in advance).
+    """
     primary, odd = target.check_problems(problem, small=small)
-    shapes = (primary, primary, odd)
+    dims = [dict(primary.dims), dict(odd.dims)]
+    if fresh_shapes:
+        dims = [fresh_dims(target, problem, dims[0], rng, odd=False), fresh_dims(target, problem, dims[1], rng,
+                                                                                  odd=True)]
+    shapes = (dims[0], dims[0], dims[1])
     dtype = problem.dtype or "fp32"
-    return tuple(Check(dims=dict(p.dims), dtype=dtype, seed=rng.randrange(2**31), distribution=dist)
-                 for p, dist in zip(shapes, DISTRIBUTIONS))
+    return tuple(Check(dims=dict(d), dtype=dtype, seed=rng.randrange(2**31), distribution=dist)
+                 for d, dist in zip(shapes, DISTRIBUTIONS))
 
 
 def build_request(target: TritonTarget, problem: Problem, config: Config, *, device: str, small: bool,
                   rng: random.Random, source: str | None = None, timing: TimingRequest | None = None,
-                  time_reference: bool = False) -> VerifyRequest:
+                  time_reference: bool = False, fresh_shapes: bool = False) -> VerifyRequest:
     tolerance = target.tolerance(problem)
     return VerifyRequest(
         target=target.name, impl_module=target.impl_module, function=target.function_name,
         kernel_kwargs=target.kernel_kwargs(config),
         reference_kwargs={k: config[k] for k in target.reference_params},
-        checks=build_checks(target, problem, small=small, rng=rng), rtol=tolerance.rtol, atol=tolerance.atol,
-        device=device, source=source, timing=timing, time_reference=time_reference)
+        checks=build_checks(target, problem, small=small, rng=rng, fresh_shapes=fresh_shapes), rtol=tolerance.rtol,
+        atol=tolerance.atol, device=device, source=source, timing=timing, time_reference=time_reference,
+        accumulator=target.accumulator, allow_tf32=target.allow_tf32)

@@ -15,15 +15,14 @@ from tuneforge.evaluators.agent_code.sandbox import Limits
 from tuneforge.evaluators.agent_code.static_checks import check_source
 from tuneforge.evaluators.agent_code.verify import verify_agent_source
 from tuneforge.kernels.registry import get_target
-from tests.agents.tricks import SANDBOX_ONLY, TRICKS, Trick
+from tests.agents.tricks import BOUNDARY, FP16_ACCUMULATOR, GROWN, SANDBOX_ONLY, TRICKS, Trick
 
 KERNELS = Path(__file__).parent / "kernels"
 CONFIGS = {"softmax": {"BLOCK_N": 256, "num_warps": 4, "num_stages": 2},
            "rmsnorm": {"BLOCK_C": 32, "BLOCK_S": 64, "num_warps": 4, "num_stages": 2},
            "matmul": {"variant": "tiled", "BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32, "GROUP_M": 1, "SPLIT_K": 1,
                       "num_warps": 4, "num_stages": 2}}
-HONEST = {"softmax_one_pass.py": "softmax", "softmax_online.py": "softmax", "rmsnorm_channels.py": "rmsnorm",
-          "matmul_ieee.py": "matmul"}
+HONEST = {path.name: path.name.split("_")[0] for path in sorted(KERNELS.glob("*.py"))}
 LIMITS = Limits(wall_s=90, cpu_s=90, memory_bytes=4 * 2**30)
 LOOP_LIMITS = Limits(wall_s=20, cpu_s=90, memory_bytes=4 * 2**30)
 
@@ -35,9 +34,9 @@ def _config(target_name: str) -> dict:
     return config
 
 
-def _verify(source: str, target_name: str, *, static: bool = True, limits: Limits = LIMITS):
+def _verify(source: str, target_name: str, *, static: bool = True, limits: Limits = LIMITS, dtype: str = "fp32"):
     target = get_target(target_name)
-    return verify_agent_source(target, target.parse_problem(dtype="fp32"), _config(target_name), source, device="cpu",
+    return verify_agent_source(target, target.parse_problem(dtype=dtype), _config(target_name), source, device="cpu",
                                limits=limits, static=static)
 
 
@@ -50,8 +49,12 @@ def verdicts() -> dict[str, object]:
         if not trick.static:
             limits = LOOP_LIMITS if trick.rule == "timeout" else LIMITS
             jobs[trick.name] = lambda tr=trick, lim=limits: _verify(tr.source, tr.target, limits=lim)
-    for trick in SANDBOX_ONLY:
+    for trick in GROWN:
+        if not trick.static:
+            jobs[trick.name] = lambda tr=trick: _verify(tr.source, tr.target)
+    for trick in SANDBOX_ONLY + BOUNDARY:
         jobs[trick.name] = lambda tr=trick: _verify(tr.source, tr.target, static=False)
+    jobs[FP16_ACCUMULATOR.name] = lambda: _verify(FP16_ACCUMULATOR.source, "matmul", dtype="fp16")
     with ThreadPoolExecutor(3) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         return {name: f.result() for name, f in futures.items()}
@@ -60,6 +63,7 @@ def verdicts() -> dict[str, object]:
 def test_at_least_fifteen_distinct_tricks() -> None:
     assert len(TRICKS) >= 15
     assert len({t.rule for t in TRICKS}) >= 12
+    assert len(GROWN) + len(BOUNDARY) + 1 >= 25 and len(HONEST) >= 14
 
 
 @pytest.mark.parametrize("name", sorted(HONEST))
@@ -69,6 +73,7 @@ def test_honest_triton_kernels_pass_static_checks_and_verification(name: str, ve
     verdict = verdicts[f"honest:{name}"]
     assert verdict.passed, f"{verdict.rule}: {verdict.message}"
     assert len(verdict.checks) == 3  # two seeds at one shape, one at a second shape
+    assert len({tuple(sorted(c["dims"].items())) for c in verdict.checks}) == 2
 
 
 @pytest.mark.parametrize("trick", [t for t in TRICKS if t.static], ids=lambda t: t.name)
@@ -88,11 +93,40 @@ def test_runtime_tricks_pass_static_checks_and_fail_by_their_rule(trick: Trick, 
     assert verdict.rule == trick.rule, f"{verdict.status} {verdict.rule}: {verdict.message}"
 
 
+@pytest.mark.parametrize("trick", [t for t in GROWN if t.static], ids=lambda t: t.name)
+def test_grown_static_tricks_are_rejected_by_their_rule(trick: Trick) -> None:
+    violations = check_source(trick.source, function=trick.target, dtype="fp32")
+    assert violations and violations[0].rule == trick.rule, [str(v) for v in violations]
+
+
+@pytest.mark.parametrize("trick", [t for t in GROWN if not t.static] + [FP16_ACCUMULATOR], ids=lambda t: t.name)
+def test_grown_runtime_tricks_fail_by_their_rule(trick: Trick, verdicts) -> None:
+    dtype = "fp16" if trick is FP16_ACCUMULATOR else "fp32"
+    assert check_source(trick.source, function=trick.target, dtype=dtype) == []
+    verdict = verdicts[trick.name]
+    assert (not verdict.passed) and verdict.rule == trick.rule, f"{verdict.status} {verdict.rule}: {verdict.message}"
+
+
+@pytest.mark.parametrize("trick", BOUNDARY, ids=lambda t: t.name)
+def test_the_checker_is_out_of_the_candidates_reach(trick: Trick, verdicts) -> None:
+    verdict = verdicts[trick.name]
+    assert (not verdict.passed) and verdict.rule == trick.rule, f"{verdict.status} {verdict.rule}: {verdict.message}"
+
+
+def test_messages_carry_no_secret_and_no_path(verdicts) -> None:
+    import os
+
+    secrets = [v for v in os.environ.values() if len(v) >= 6]
+    for name, verdict in verdicts.items():
+        assert not any(s in verdict.message for s in secrets), name
+        assert "/tmp/tuneforge-sandbox" not in verdict.message and "/work/" not in verdict.message, name
+
+
 @pytest.mark.parametrize("trick", SANDBOX_ONLY, ids=lambda t: t.name)
 def test_sandbox_stops_attacks_even_without_static_checks(trick: Trick, verdicts) -> None:
     verdict = verdicts[trick.name]
     assert (verdict.status, verdict.rule) == ("invalid", trick.rule), verdict.message
-    assert not Path("/tmp/tuneforge-sandbox-escape").exists()
+    assert not Path("/var/tmp/tuneforge-sandbox-escape").exists()
 
 
 def test_syntax_errors_are_compile_errors() -> None:

@@ -103,3 +103,28 @@ def test_crashing_candidate_is_crashed_and_the_pool_recovers(pool):
     assert verdict.status == TrialStatus.CRASHED and "code 3" in verdict.message
     assert verify_candidate(target, _problem("softmax"), CONFIGS["softmax"], pool=pool, cache=None,
                             timeout_s=300, small=True).passed
+
+
+def test_a_time_faster_than_light_is_rejected_and_never_a_best_config(monkeypatch):
+    """End to end through the cuda device: the candidate's timing claims the impossible (a patched
+    timer on a GPU host; it cannot be caused on a CPU machine, so the verdict is given)."""
+    from tuneforge.core.settings import Settings
+    from tuneforge.core.types import Candidate, Objective
+    from tuneforge.evaluators.devices import triton_cuda
+    from tuneforge.evaluators.verify.plan import Verdict
+
+    target = get_target("matmul")
+    problem = target.parse_problem({"M": 4096, "N": 4096, "K": 4096}, "fp16")
+    bound_ms = 2 * 4096**3 / 989e12 * 1e3  # an H100's dense fp16 peak: no kernel is faster
+    claimed = Verdict(status="ok", checks=[{"dims": {}, "distribution": "normal", "max_err_rel": 0.0}],
+                      timing={"time_ms": bound_ms / 10, "device_name": "NVIDIA H100 80GB HBM3"})
+    honest = Verdict(status="ok", checks=claimed.checks, timing={**claimed.timing, "time_ms": bound_ms * 3})
+    device = triton_cuda.TritonCudaDevice("cuda", Settings())
+    monkeypatch.setattr(triton_cuda, "gpu_visible", lambda: True)
+    monkeypatch.setattr(device, "_verify", lambda *a, **k: claimed)
+    too_fast = device.evaluate(target, problem, Candidate(CONFIGS["matmul"], source="agent code"))
+    assert too_fast.status == TrialStatus.WRONG_RESULT and "speed-of-light" in too_fast.log
+    assert too_fast.objective_values([Objective("time_ms")]) is None
+    monkeypatch.setattr(device, "_verify", lambda *a, **k: honest)
+    plausible = device.evaluate(target, problem, Candidate(CONFIGS["matmul"], source="agent code"))
+    assert plausible.status == TrialStatus.OK and plausible.objective_values([Objective("time_ms")]) is not None
