@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tuneforge.core.errors import NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
 from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
-from tuneforge.db.session import session_scope
+from tuneforge.db.session import retry_disconnects_in, session_scope
 
 
 def job_to_dict(job: Job) -> dict[str, Any]:
@@ -32,6 +32,7 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+@retry_disconnects_in
 class JobStore:
     def __init__(self, url: str) -> None:
         self.url = url

@@ -14,7 +14,7 @@ import pytest
 from tuneforge.core.settings import REPO_ROOT, Settings
 
 SPACES_DIR = REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
-PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
