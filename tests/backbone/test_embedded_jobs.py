@@ -137,9 +137,9 @@ def test_cancel_queued_and_running_jobs(settings):
             store.cancel_job(job["id"])
 
     from tuneforge.search.loop import TuningLoop
-    from tuneforge.worker.local_pool import LocalPoolEvaluator
+    from tuneforge.worker.local_pool import LocalPoolRunner
 
-    evaluator = LocalPoolEvaluator(settings)
+    evaluator = LocalPoolRunner(settings)
     try:
         job = TuningLoop(store, settings, evaluator, owner="test", on_trial=cancel_after_ten).run(running)
     finally:
