@@ -213,8 +213,8 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
            pool: str = typer.Option("prefork", help="prefork, threads or solo")) -> None:
     """Run a Celery worker that evaluates candidates (distributed mode: TUNEFORGE_BROKER_URL must be set;
     job loops run in `tuneforge scheduler`)."""
-    from tuneforge.worker.celery_app import DEVICE_QUEUES, app_for, eval_queue
-    from tuneforge.worker.signals import connect_worker_signals
+    from tuneforge.worker.celery_app import DEVICE_QUEUES, eval_queue
+    from tuneforge.worker.supervise import supervise_worker
 
     settings = get_settings()
     if not settings.distributed:
@@ -223,16 +223,14 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
     unknown = [d for d in device if d not in DEVICE_QUEUES]
     if unknown:
         fail(f"unknown device kind(s) {unknown}; use {', '.join(DEVICE_QUEUES)}")
-    queues = [eval_queue(d) for d in device]
     from tuneforge.db.session import ensure_schema
 
     ensure_schema(settings.database_url)
-    connect_worker_signals(settings, queues)
     # A node name of its own per process: several workers on one host stay distinct.
     node = f"{'+'.join(device)}-{os.getpid()}@{platform.node()}"
-    app_for(settings).worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(queues)}", f"--hostname={node}",
-                                   f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip",
-                                   "--without-mingle"])
+    raise typer.Exit(supervise_worker(settings, [eval_queue(d) for d in device], node,
+                                      ["--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                                       "--without-gossip", "--without-mingle"]))
 
 
 @app.command()

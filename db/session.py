@@ -111,3 +111,9 @@ def retry_disconnects_in(cls: type[T]) -> type[T]:
         if callable(attr) and not name.startswith("_"):
             setattr(cls, name, retry_disconnects(attr))
     return cls
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child: open connections of its own instead of sharing the parent's sockets."""
+    for engine in _engines.values():
+        engine.dispose(close=False)

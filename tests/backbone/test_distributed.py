@@ -81,6 +81,7 @@ def test_cancel_within_a_second_and_events_stream(cluster):
 
 
 def test_evaluation_worker_killed_again_and_again_loses_no_trial(cluster):
+    cluster.env["TUNEFORGE_REPLAY_SLEEP_SCALE"] = "3"  # evaluations of about a second: kills land mid-task
     cluster.serve()
     cluster.start("scheduler", "scheduler")
     cluster.worker("steady", concurrency=1)
@@ -89,13 +90,14 @@ def test_evaluation_worker_killed_again_and_again_loses_no_trial(cluster):
     job_id = cluster.submit(trials=budget, strategy="tpe", parallelism=3, seed=3)
     kills = 0
     while cluster.store.get_job(job_id)["status"] in ("queued", "running") and kills < 4:
-        time.sleep(1.0)
+        time.sleep(1.5)
         cluster.kill("victim")  # its whole process group, as when the machine dies
         kills += 1
         cluster.worker("victim", concurrency=2)
     assert kills >= 3, "the job finished before the faults; make evaluations slower"
     trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], budget)
-    assert all(t["status"] == "ok" for t in trials), [t["log"] for t in trials if t["status"] != "ok"][:2]
+    lost = [t for t in trials if t["status"] == "timeout" or "no worker" in (t["log"] or "")]
+    assert not lost, [(t["status"], t["log"]) for t in lost]  # the replay records its own failures too
 
 
 def test_killed_scheduler_job_resumes_in_another(cluster):
