@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 
 import httpx
@@ -49,6 +51,10 @@ def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
     assert "no live worker serves queue eval.cuda" in response.json()["detail"]
     assert "tuneforge worker --device cuda" in response.json()["detail"]
     assert cluster.store.list_jobs() == [], "a refused job left a row behind"
+    shown = subprocess.run([sys.executable, "-m", "tuneforge", "devices", "--json"], env=cluster.env,
+                           capture_output=True, text=True, check=True).stdout
+    live = {row["spec"]: row["live_workers"] for row in json.loads(shown)}
+    assert live["cuda"] == [] and len(live["replay:gemm_RTX_3090"]) == 1
     # A worker that stops is no longer counted: its queue's jobs are refused at once.
     cluster.kill("worker", signal.SIGTERM)
     response = httpx.post(f"{cluster.url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", "trials": 3},

@@ -9,8 +9,10 @@ import time
 
 import pytest
 
+from tuneforge.api.submit import submit_job
 from tuneforge.core.errors import UserInputError
 from tuneforge.db.store import JobStore
+from tuneforge.evaluators.devices.triton_cuda import gpu_visible
 from tuneforge.search.jobspec import build_job_spec
 from tests.backbone.helpers import GEMM, create_job
 from tuneforge.worker.jobs import run_job_embedded
@@ -145,3 +147,11 @@ def test_cancel_queued_and_running_jobs(settings):
     finally:
         evaluator.close()
     assert job["status"] == "cancelled" and 11 <= job["n_trials"] < 500
+
+
+@pytest.mark.skipif(gpu_visible(), reason="checks the refusal on machines without a GPU")
+def test_a_cuda_job_without_a_gpu_is_refused_at_submit(settings):
+    with pytest.raises(UserInputError, match="unavailable here: no NVIDIA GPU") as refused:
+        submit_job(settings, {"target": "matmul", "device": "cuda", "trials": 3})
+    assert "--device sim:h100" in str(refused.value)
+    assert JobStore(settings.database_url).list_jobs() == [], "a refused job left a row behind"
