@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,19 @@ def _run_in_child(settings_dict: dict, job_id: str) -> None:
     run_job_embedded(job_id, Settings(**settings_dict))
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_killed_job_resumes_from_its_stored_trials(settings):
     """SIGKILL the process running a job halfway; a new runner continues it without losing or
     repeating a trial."""
@@ -107,8 +121,14 @@ def test_killed_job_resumes_from_its_stored_trials(settings):
     deadline = time.monotonic() + 120
     while store.get_job(job_id)["n_trials"] < 8 and time.monotonic() < deadline:
         time.sleep(0.05)
+    pool = _children(child.pid)
+    assert pool, "the runner should have started its evaluation pool"
     os.kill(child.pid, signal.SIGKILL)
     child.join()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pool if Path(f"/proc/{pid}").exists()], "the pool outlived its job's process"
     before = store.trials(job_id)
     assert 8 <= len(before) < 30 and store.get_job(job_id)["status"] == "running"
     time.sleep(settings.lease_s * 1.5)  # the dead runner's lease goes stale
