@@ -13,11 +13,41 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 from tuneforge.core.settings import Settings
 
 log = logging.getLogger(__name__)
 RESTART_PAUSE_S = 1.0
+
+
+class _ExitOnUnrecoverable(logging.Handler):
+    """After "Unrecoverable error" Celery's worker tries a clean stop, which can hang on the broken
+    broker channel; leave at once instead (pool processes first) so the parent starts a fresh one."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.CRITICAL)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Unrecoverable error" not in str(record.msg):
+            return
+        for pid in _children(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os._exit(70)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def _run_worker(settings: Settings, queues: list[str], node: str, argv: list[str]) -> None:
@@ -26,6 +56,11 @@ def _run_worker(settings: Settings, queues: list[str], node: str, argv: list[str
     from tuneforge.worker.signals import connect_worker_signals
 
     forget_inherited_connections()
+    from celery.signals import after_setup_logger
+
+    # Added once Celery has set up its logging (it replaces the root logger's handlers).
+    after_setup_logger.connect(lambda logger=None, **_: logging.getLogger().addHandler(_ExitOnUnrecoverable()),
+                               weak=False)
     connect_worker_signals(settings, queues)
     app_for(settings).worker_main(["worker", f"--queues={','.join(queues)}", f"--hostname={node}", *argv])
 
