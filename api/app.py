@@ -48,9 +48,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         ensure_schema(settings.database_url)
         runner = None
         if run_jobs:
-            from tuneforge.api.embedded_runner import EmbeddedRunner
+            from tuneforge.worker.scheduler import JobScheduler
 
-            runner = EmbeddedRunner(settings)
+            runner = JobScheduler(settings, max_jobs=1)
             runner.start()
         yield
         if runner is not None:

@@ -176,11 +176,15 @@ def devices(as_json: bool = typer.Option(False, "--json")) -> None:
         except UserInputError as exc:
             rows.append({"spec": spec, "queue": "-", "provenance": "-", "hardware": f"unavailable: {exc}",
                          "families": []})
+    from tuneforge.worker.availability import add_live_workers
+
+    add_live_workers(settings, rows)
     if as_json:
         return print_json(rows)
-    table = Table("device", "numbers are", "hardware", "targets", "queue")
+    table = Table("device", "numbers are", "hardware", "targets", "queue", "live workers")
     for r in rows:
-        table.add_row(r["spec"], r["provenance"], r["hardware"], ",".join(r["families"]), r["queue"])
+        table.add_row(r["spec"], r["provenance"], r["hardware"], ",".join(r["families"]), r["queue"],
+                      ", ".join(r["live_workers"]) if "live_workers" in r else "this process (embedded)")
     out.print(table)
 
 
@@ -221,12 +225,12 @@ def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.
 
 @app.command()
 def worker(device: list[str] = typer.Option(["sim"], "--device", help="device kinds served: cuda, cpu, sim"),
-           concurrency: int = typer.Option(2, help="tasks run at once (one runs a job's loop, others evaluate)"),
-           pool: str = typer.Option("prefork", help="prefork, threads or solo"),
-           jobs: bool = typer.Option(True, help="also run tuning loops from the jobs queue")) -> None:
-    """Run a Celery worker (distributed mode: TUNEFORGE_BROKER_URL must be set)."""
-    from tuneforge.worker.celery_app import DEVICE_QUEUES, JOB_QUEUE, app_for, eval_queue
-    from tuneforge.worker.signals import connect_worker_signals
+           concurrency: int = typer.Option(2, help="evaluations run at once"),
+           pool: str = typer.Option("prefork", help="prefork, threads or solo")) -> None:
+    """Run a Celery worker that evaluates candidates (distributed mode: TUNEFORGE_BROKER_URL must be set;
+    job loops run in `tuneforge scheduler`)."""
+    from tuneforge.worker.celery_app import DEVICE_QUEUES, eval_queue
+    from tuneforge.worker.supervise import supervise_worker
 
     settings = get_settings()
     if not settings.distributed:
@@ -235,16 +239,14 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
     unknown = [d for d in device if d not in DEVICE_QUEUES]
     if unknown:
         fail(f"unknown device kind(s) {unknown}; use {', '.join(DEVICE_QUEUES)}")
-    queues = [eval_queue(d) for d in device] + ([JOB_QUEUE] if jobs else [])
     from tuneforge.db.session import ensure_schema
 
     ensure_schema(settings.database_url)
-    connect_worker_signals(settings, queues)
     # A node name of its own per process: several workers on one host stay distinct.
     node = f"{'+'.join(device)}-{os.getpid()}@{platform.node()}"
-    app_for(settings).worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(queues)}", f"--hostname={node}",
-                                   f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip",
-                                   "--without-mingle"])
+    raise typer.Exit(supervise_worker(settings, [eval_queue(d) for d in device], node,
+                                      ["--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                                       "--without-gossip", "--without-mingle"]))
 
 
 @app.command()

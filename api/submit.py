@@ -1,4 +1,4 @@
-"""Submitting a job: validate, store, hand to a runner. Shared by REST and the CLI."""
+"""Submitting a job: validate, store. Shared by REST and the CLI."""
 
 from __future__ import annotations
 
@@ -9,20 +9,18 @@ from tuneforge.core.errors import UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.search.jobspec import build_job_spec
+from tuneforge.worker.availability import ensure_device_served
 
 
 def submit_job(settings: Settings, request: dict[str, Any], account: str | None = None) -> str:
-    """Validate (UserInputError names the fix; nothing is written), store as queued under ``account``,
-    and enqueue by task name in distributed mode. In embedded mode the server's runner picks it up."""
+    """Validate (UserInputError names the fix; nothing is written) and store as queued under
+    ``account``. A scheduler (`tuneforge scheduler`, or `tuneforge serve` in embedded mode) claims it
+    from the database, so no broker message can be lost between the row and the run."""
     parallelism = request.get("parallelism", 1)
     if parallelism > settings.max_parallelism:
         raise UserInputError(f"parallelism (--parallel) {parallelism} exceeds this server's limit of "
                              f"{settings.max_parallelism} (TUNEFORGE_MAX_PARALLELISM)")
     request = {**request, "options": validate_options(request.get("strategy", "bandit"), request.get("options"))}
     spec = build_job_spec(settings, **request)
-    job_id = JobStore(settings.database_url).create_job(spec, account=account)
-    if settings.distributed:
-        from tuneforge.worker.celery_app import app_for
-
-        app_for(settings).send_task("tuneforge.run_job", args=[job_id])
-    return job_id
+    ensure_device_served(settings, spec.device)
+    return JobStore(settings.database_url).create_job(spec, account=account)

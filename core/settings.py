@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database_url,
                               description="SQLAlchemy URL; SQLite file by default, postgresql://... in distributed mode")
     broker_url: str | None = Field(default=None, description="Celery broker (redis://...); unset = embedded mode")
-    result_backend: str | None = Field(default=None, description="Celery result backend; defaults to the broker URL")
     visibility_timeout_s: int = Field(default=3600, ge=5,
                                       description="seconds before an unacknowledged task is redelivered; "
                                                   "must exceed the longest evaluation")
@@ -39,6 +38,12 @@ class Settings(BaseSettings):
                            description="a job whose worker stopped heart-beating this long is taken over")
     eval_timeout_s: float = Field(default=600.0, gt=0, description="wall-clock limit of one candidate evaluation")
     embedded_workers: int = Field(default=2, ge=1, description="processes evaluating candidates in embedded mode")
+    scheduler_jobs: int = Field(default=64, ge=1,
+                                description="job loops one `tuneforge scheduler` runs at once (distributed mode); "
+                                            "loops only wait on results, so this does not take evaluation slots")
+    worker_heartbeat_s: float = Field(default=10.0, gt=0,
+                                      description="how often a worker records that it is alive; a worker silent "
+                                                  "for 3 beats no longer counts as serving its queues")
     max_trials: int = Field(default=100_000, ge=1, description="largest trial budget a job may ask for")
     max_seconds: float = Field(default=7 * 24 * 3600, gt=0, description="largest time budget a job may ask for")
     spaces_dir: Path = Field(default_factory=_default_spaces_dir, description="where measured tuning spaces live")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
 from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
-from tuneforge.db.session import session_scope
+from tuneforge.db.session import retry_disconnects_in, session_scope
 
 
 def job_to_dict(job: Job) -> dict[str, Any]:
@@ -32,6 +32,7 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+@retry_disconnects_in
 class JobStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -100,6 +101,18 @@ class JobStore:
                 return None
             return job.status
 
+    def lease_status(self, job_id: str, owner: str) -> str | None:
+        """The job's status, or None when ``owner`` no longer holds it (a read, no write)."""
+        with session_scope(self.url) as s:
+            row = s.execute(select(Job.status, Job.owner).where(Job.id == job_id)).first()
+            return row.status if row is not None and row.owner == owner else None
+
+    def release_job(self, job_id: str, owner: str) -> None:
+        """Give up the lease of a running job (its process is stopping), so another takes it at once."""
+        with session_scope(self.url) as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.owner == owner,
+                                        Job.status == JobStatus.RUNNING.value).values(heartbeat_at=None))
+
     def set_baseline(self, job_id: str, baseline: dict[str, Any] | None) -> None:
         with session_scope(self.url) as s:
             s.execute(update(Job).where(Job.id == job_id).values(baseline=baseline))
@@ -110,6 +123,8 @@ class JobStore:
             query = update(Job).where(Job.id == job_id)
             if owner is not None:
                 query = query.where(Job.owner == owner)
+            if status != JobStatus.CANCELLED:  # a loop that ends after a cancel never overwrites it
+                query = query.where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
             s.execute(query.values(status=status.value, error=error, result=result, finished_at=utcnow(),
                                    heartbeat_at=None))
 
@@ -208,6 +223,12 @@ class JobStore:
             row = s.get(WorkerSeen, name) or WorkerSeen(name=name, hostname=platform.node())
             row.queues, row.info, row.last_seen = queues, info, utcnow()
             s.add(row)
+
+    def worker_gone(self, name: str) -> None:
+        with session_scope(self.url) as s:
+            row = s.get(WorkerSeen, name)
+            if row is not None:
+                s.delete(row)
 
     def workers(self, *, within_s: float = 300) -> list[dict[str, Any]]:
         since = datetime.now(timezone.utc) - timedelta(seconds=within_s)

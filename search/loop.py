@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from tuneforge.core.constraints import MetricConstraint
 from tuneforge.core.settings import Settings
@@ -22,66 +23,98 @@ from tuneforge.evaluators.registry import resolve_device, resolve_target
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.provenance import versions
 from tuneforge.search.results import summarize
+from tuneforge.search.runner import EvaluationRunner
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import StrategyContext
 from tuneforge.search.warmstart import warm_start_candidates
 
 log = logging.getLogger(__name__)
-
-
-class EvaluationSession(Protocol):
-    """One job's candidates in flight."""
-
-    def submit(self, key: int, candidate: dict[str, Any]) -> None: ...
-
-    def wait(self) -> list[tuple[int, dict[str, Any]]]:
-        """Block until at least one submitted candidate has a result; return (key, result) of each
-        finished one."""
-
-
-class Evaluator(Protocol):
-    """Where candidates go: a local process pool (embedded) or Celery queues (distributed)."""
-
-    def session(self, device: str, target: str, problem: dict[str, Any]) -> EvaluationSession: ...
-
-    def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None: ...
-
+CHECK_S = 0.5  # how soon a cancel, or the loss of the lease, stops the loop
 
 TrialCallback = Callable[[dict[str, Any], dict[str, Any]], None]  # (job, stored trial)
 
 
+class LeaseWatch:
+    """A thread that renews the job's lease and notices, within ``CHECK_S``, that the job was
+    cancelled or taken over, even while the loop is busy (a slow proposal, a long wait)."""
+
+    def __init__(self, store: JobStore, job_id: str, owner: str, lease_s: float,
+                 shutdown: threading.Event | None = None) -> None:
+        self.store, self.job_id, self.owner, self.lease_s = store, job_id, owner, lease_s
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()
+        self.shutdown = shutdown or threading.Event()  # this process is stopping: hand the job on
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"lease-{job_id}", daemon=True)
+
+    @property
+    def ended(self) -> bool:
+        return self.cancelled.is_set() or self.lost.is_set() or self.shutdown.is_set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        renewed = time.monotonic()
+        while not self._stop.wait(min(CHECK_S, self.lease_s / 3)):
+            try:
+                if time.monotonic() - renewed >= self.lease_s / 3:
+                    status = self.store.heartbeat(self.job_id, self.owner)
+                    renewed = time.monotonic()
+                else:
+                    status = self.store.lease_status(self.job_id, self.owner)
+            except Exception:  # a transient database error must not kill the job
+                log.warning("lease check for job %s failed", self.job_id, exc_info=True)
+                continue
+            if status is None:
+                self.lost.set()
+            elif status == JobStatus.CANCELLED.value:
+                self.cancelled.set()
+            if self.ended:
+                return
+
+
 class TuningLoop:
-    def __init__(self, store: JobStore, settings: Settings, evaluator: Evaluator, *, owner: str,
-                 on_trial: TrialCallback | None = None) -> None:
+    def __init__(self, store: JobStore, settings: Settings, runner: EvaluationRunner, *, owner: str,
+                 on_trial: TrialCallback | None = None, shutdown: threading.Event | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.evaluator = evaluator
+        self.runner = runner
         self.owner = owner
         self.on_trial = on_trial
+        self.shutdown = shutdown
 
     def run(self, job_id: str) -> dict[str, Any] | None:
         """Run (or resume) a job to its end. Returns the finished job, or None when another
         worker holds it."""
         if not self.store.claim_job(job_id, self.owner, self.settings.lease_s):
             return None
-        stop_heartbeat = self._start_heartbeat(job_id)
+        watch = LeaseWatch(self.store, job_id, self.owner, self.settings.lease_s, self.shutdown)
+        watch.start()
         try:
-            status = self._run_claimed(job_id)
-            if status is not None:
+            status = self._run_claimed(job_id, watch)
+            if status is not None:  # a cancelled or failed job is never marked succeeded (see finish_job)
                 self.store.finish_job(job_id, self.owner, status, result=self._result(job_id))
         except Exception as exc:
             log.exception("job %s failed", job_id)
             self.store.finish_job(job_id, self.owner, JobStatus.FAILED,
                                   error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         finally:
-            stop_heartbeat.set()
+            watch.stop()
+        if watch.shutdown.is_set():
+            self.store.release_job(job_id, self.owner)  # another process resumes it from its trials
+            return None
         job = self.store.get_job(job_id)
         if job["status"] == JobStatus.SUCCEEDED.value:
             self._publish_best(job)
         return self.store.get_job(job_id)
 
     # -- the loop -------------------------------------------------------------------------------
-    def _run_claimed(self, job_id: str) -> JobStatus | None:
+    def _run_claimed(self, job_id: str, watch: LeaseWatch) -> JobStatus | None:
         job = self.store.get_job(job_id)
         device = resolve_device(job["device"], self.settings)
         target = resolve_target(job["target"], device)
@@ -95,31 +128,34 @@ class TuningLoop:
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
         if job["baseline"] is None:
-            self.store.set_baseline(job_id, self.evaluator.baseline(device.spec, target.name, job["problem"]))
+            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job["problem"]))
 
         # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
         # arrives, so N workers never wait for the slowest member of a batch.
-        session = self.evaluator.session(device.spec, target.name, job["problem"])
+        session = self.runner.session(job_id, device.spec, target.name, job["problem"])
         in_flight: dict[int, Proposal] = {}
         keys = itertools.count()
-        while True:
-            room = min(job["parallelism"], job["budget_trials"] - engine.n_told) - len(in_flight)
-            out_of_time = job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]
-            for proposal in engine.ask(room) if room > 0 and not out_of_time else ():
-                key = next(keys)
-                in_flight[key] = proposal
-                session.submit(key, proposal.candidate.to_dict())
-            if not in_flight:
-                break  # the budget is spent, or every valid config has been evaluated
-            for key, raw in session.wait():
-                if not self._tell(job, engine, in_flight.pop(key), TrialResult.from_dict(raw)):
-                    return None  # another worker took the job over
-            status = self.store.heartbeat(job_id, self.owner)
-            if status is None:
-                return None
-            if status == JobStatus.CANCELLED.value:
-                return JobStatus.CANCELLED
-        return JobStatus.SUCCEEDED
+        try:
+            while not watch.ended:
+                room = min(job["parallelism"], job["budget_trials"] - engine.n_told) - len(in_flight)
+                out_of_time = job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]
+                proposals = engine.ask(room) if room > 0 and not out_of_time else []
+                if watch.ended:
+                    break  # cancelled while the strategy was proposing: nothing more is evaluated
+                for proposal in proposals:
+                    key = next(keys)
+                    in_flight[key] = proposal
+                    session.submit(key, proposal.candidate.to_dict())
+                if not in_flight:
+                    break  # the budget is spent, or every valid config has been evaluated
+                for key, raw in session.wait(CHECK_S):
+                    if not self._tell(job, engine, in_flight.pop(key), TrialResult.from_dict(raw)):
+                        return None  # another worker took the job over
+        finally:
+            session.close()
+        if watch.lost.is_set() or watch.shutdown.is_set():
+            return None
+        return JobStatus.CANCELLED if watch.cancelled.is_set() else JobStatus.SUCCEEDED
 
     def _tell(self, job: dict, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
         told = engine.tell(proposal, result)
@@ -133,20 +169,7 @@ class TuningLoop:
                                 "metrics": result.metrics, "origin": proposal.candidate.origin})
         return True
 
-    # -- lease and results ----------------------------------------------------------------------
-    def _start_heartbeat(self, job_id: str) -> threading.Event:
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(self.settings.lease_s / 3):
-                try:
-                    self.store.heartbeat(job_id, self.owner)
-                except Exception:  # a transient database error must not kill the job
-                    log.warning("heartbeat for job %s failed", job_id, exc_info=True)
-
-        threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
-        return stop
-
+    # -- results --------------------------------------------------------------------------------
     def _result(self, job_id: str) -> dict[str, Any]:
         job = self.store.get_job(job_id)
         return summarize(job, self.store.trials(job_id))
@@ -160,4 +183,4 @@ class TuningLoop:
                                versions=versions())
 
 
-__all__ = ["EvaluationSession", "Evaluator", "TuningLoop"]
+__all__ = ["LeaseWatch", "TrialCallback", "TuningLoop"]

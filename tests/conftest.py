@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -16,8 +18,27 @@ from tuneforge.core.settings import REPO_ROOT, Settings
 # TestClient sends Host: testserver; the API answers only trusted Host headers.
 os.environ.setdefault("TUNEFORGE_TRUSTED_HOSTS", '["localhost", "127.0.0.1", "[::1]", "testserver"]')
 SPACES_DIR = REPO_ROOT.parent / "shared" / "data" / "tuning-spaces"
-PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("TUNEFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Tests never touch the user's data or cache directories (the default database, verdict caches,
+# trained models): platformdirs follows XDG_*, and subprocesses inherit the variables.
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="tuneforge-test-home-"))
+os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
+os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(_TEST_HOME, ignore_errors=True)
+
+
+def unavailable(reason: str) -> None:
+    """A service or tool a test needs is missing: skip on a developer's machine, fail in CI (CI=true),
+    where a skipped test would let the run go green without testing anything."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must provide it", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -36,7 +57,7 @@ def _port_open(host: str, port: int) -> bool:
 def postgres_url() -> str:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     if not _port_open("127.0.0.1", 5432):
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
+        unavailable("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
     from sqlalchemy import create_engine, text
 
     name = f"tuneforge_test_{uuid.uuid4().hex[:8]}"
@@ -57,7 +78,7 @@ def postgres_url() -> str:
 def redis_url() -> str:
     """A Redis database number of its own, emptied afterwards."""
     if not _port_open(REDIS_HOST, REDIS_PORT):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+        unavailable("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     import redis
 
     # An empty database number, so the tests never wipe queues that someone else is using.
@@ -66,6 +87,6 @@ def redis_url() -> str:
         if client.dbsize() == 0:
             break
     else:
-        pytest.skip("every Redis database 1-15 on 127.0.0.1:6379 holds keys; free one for the tests")
+        unavailable("every Redis database 1-15 on 127.0.0.1:6379 holds keys; free one for the tests")
     yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
     client.flushdb()

@@ -1,40 +1,43 @@
-"""Running a job's tuning loop: in this process (embedded) or in a Celery worker (distributed)."""
+"""Running one job's tuning loop: the one entry for the CLI, the server and the scheduler."""
 
 from __future__ import annotations
 
-import time
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from tuneforge.core.settings import Settings, get_settings
-from tuneforge.core.types import JobStatus
+from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.search.loop import TrialCallback, TuningLoop
-from tuneforge.worker.local_pool import LocalPoolEvaluator
+from tuneforge.search.runner import EvaluationRunner
 from tuneforge.worker.owner import OWNER
 
 
+def run_job(job_id: str, settings: Settings, runner: EvaluationRunner, *, on_trial: TrialCallback | None = None,
+            owner: str = OWNER, shutdown: threading.Event | None = None) -> dict[str, Any] | None:
+    """Run (or resume) a job to its end; None when another process holds it or this one is stopping."""
+    return TuningLoop(JobStore(settings.database_url), settings, runner, owner=owner, on_trial=on_trial,
+                      shutdown=shutdown).run(job_id)
+
+
+def runner_factory(settings: Settings) -> Callable[[], EvaluationRunner]:
+    """Where a job's candidates go in this mode: Celery queues when a broker is set, else a local pool."""
+    if settings.distributed:
+        from tuneforge.worker.celery_runner import CeleryRunner
+
+        shared = CeleryRunner(settings)  # holds no per-job state: every loop of the process shares it
+        return lambda: shared
+    from tuneforge.worker.local_pool import LocalPoolRunner
+
+    return lambda: LocalPoolRunner(settings)
+
+
 def run_job_embedded(job_id: str, settings: Settings, on_trial: TrialCallback | None = None) -> dict[str, Any] | None:
-    evaluator = LocalPoolEvaluator(settings)
+    """Run a job here and now on a local process pool (``tuneforge tune``)."""
+    from tuneforge.worker.local_pool import LocalPoolRunner
+
+    runner = LocalPoolRunner(settings)
     try:
-        return TuningLoop(JobStore(settings.database_url), settings, evaluator, owner=OWNER,
-                          on_trial=on_trial).run(job_id)
+        return run_job(job_id, settings, runner, on_trial=on_trial)
     finally:
-        evaluator.close()
-
-
-def run_job_distributed(job_id: str) -> str | None:
-    """Run the job; when another live worker holds it, wait until it ends or its lease goes stale
-    (so a redelivered task neither runs the job twice nor lets it die with its first worker)."""
-    from tuneforge.worker.celery_app import app_for
-    from tuneforge.worker.distributed import CeleryEvaluator
-
-    settings = get_settings()
-    store = JobStore(settings.database_url)
-    loop = TuningLoop(store, settings, CeleryEvaluator(app_for(settings), settings), owner=OWNER)
-    while True:
-        if JobStatus(store.get_job(job_id)["status"]).finished:
-            return store.get_job(job_id)["status"]
-        job = loop.run(job_id)
-        if job is not None:
-            return job["status"]
-        time.sleep(settings.lease_s / 3)
+        runner.close()

@@ -1,8 +1,16 @@
-"""Embedded mode: the same task functions, run by a local process pool instead of Celery."""
+"""Embedded mode's runner: the evaluation functions in a local process pool.
+
+This pool is the one place that enforces the evaluation timeout in embedded mode: a candidate
+that overruns it is reported ``timeout`` and its process is killed with the pool.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import signal
+import sys
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -11,20 +19,24 @@ from typing import Any
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import TrialResult, TrialStatus
 from tuneforge.evaluators.run import evaluate_baseline, evaluate_candidate
+from tuneforge.search.runner import evaluation_settings
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-class LocalPoolEvaluator:
+class LocalPoolRunner:
     """Evaluates candidates in ``settings.embedded_workers`` spawned processes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.settings_dict = settings.model_dump(mode="json")
+        self.settings_dict = evaluation_settings(settings)
         self._pool: ProcessPoolExecutor | None = None
 
     def executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.settings.embedded_workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_die_with_parent)
         return self._pool
 
     def discard_pool(self) -> None:
@@ -39,10 +51,10 @@ class LocalPoolEvaluator:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def session(self, device: str, target: str, problem: dict[str, Any]) -> LocalSession:
+    def session(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> LocalSession:
         return LocalSession(self, device, target, problem)
 
-    def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
+    def baseline(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
         return self.executor().submit(evaluate_baseline, device, target, problem, self.settings_dict).result(
             timeout=self.settings.eval_timeout_s)
 
@@ -55,11 +67,12 @@ class LocalSession:
     only the culprit is reported ``crashed``. One that overruns the time limit is ``timeout``.
     """
 
-    def __init__(self, evaluator: LocalPoolEvaluator, device: str, target: str, problem: dict[str, Any]) -> None:
+    def __init__(self, evaluator: LocalPoolRunner, device: str, target: str, problem: dict[str, Any]) -> None:
         self.evaluator = evaluator
         self.args = (device, target, problem)
         self.running: dict[Future, tuple[int, dict[str, Any]]] = {}
         self.suspects: deque[tuple[int, dict[str, Any]]] = deque()  # to rerun alone after a pool break
+        self.progress_at = time.monotonic()  # the last time a result came back or the pool was idle
 
     @property
     def in_flight(self) -> int:
@@ -71,26 +84,39 @@ class LocalSession:
         else:
             self._start(key, candidate)
 
+    def close(self) -> None:
+        if self.in_flight:  # nobody will read these results: stop the processes computing them
+            self.running.clear()
+            self.suspects.clear()
+            self.evaluator.discard_pool()
+
     def _start(self, key: int, candidate: dict[str, Any]) -> None:
+        if not self.running:
+            self.progress_at = time.monotonic()
         future = self.evaluator.executor().submit(evaluate_candidate, *self.args, candidate,
                                                   self.evaluator.settings_dict)
         self.running[future] = (key, candidate)
 
-    def wait(self) -> list[tuple[int, dict[str, Any]]]:
-        """Block until at least one candidate has a result; return every finished one."""
+    def wait(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
+        """Block up to ``timeout`` seconds for results; return every finished one."""
         finished: list[tuple[int, dict[str, Any]]] = []
+        until = time.monotonic() + timeout
+        limit = self.evaluator.settings.eval_timeout_s
         while not finished and self.in_flight:
             if not self.running:
                 self._start(*self.suspects.popleft())
-            done, _ = wait(self.running, timeout=self.evaluator.settings.eval_timeout_s,
+            overrun_at = self.progress_at + limit
+            done, _ = wait(self.running, timeout=max(0.0, min(until, overrun_at) - time.monotonic()),
                            return_when=FIRST_COMPLETED)
-            if not done:  # nothing finished in time: everything running overran
-                finished += [(key, _failure(TrialStatus.TIMEOUT, self.args[0],
-                                            f"no result within {self.evaluator.settings.eval_timeout_s:g} s"))
+            if not done and time.monotonic() < overrun_at:
+                break  # the caller's turn: nothing finished yet
+            if not done:  # nothing finished within the limit: everything running overran
+                finished += [(key, _failure(TrialStatus.TIMEOUT, self.args[0], f"no result within {limit:g} s"))
                              for key, _ in self.running.values()]
                 self.running.clear()
                 self.evaluator.discard_pool()
                 continue
+            self.progress_at = time.monotonic()
             broken = []
             for future in done:
                 key, candidate = self.running.pop(future)
@@ -113,6 +139,13 @@ class LocalSession:
         self.suspects.extend([*broken, *self.running.values()])
         self.running.clear()
         return []
+
+
+def _die_with_parent() -> None:
+    """A pool process whose job process was SIGKILLed would wait for work forever: on Linux the
+    kernel kills it with its parent instead."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _failure(status: TrialStatus, device: str, log: str) -> dict[str, Any]:

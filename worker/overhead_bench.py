@@ -1,8 +1,8 @@
 """Per-trial overhead of the tuning loop, measured on a replay device (evaluation costs ~0).
 
-Embedded mode runs in this process on a temporary SQLite file. Distributed mode starts two
-Celery workers against the given broker and database, submits the job by task name, and
-stops the workers afterwards.
+Embedded mode runs in this process on a temporary SQLite file. Distributed mode starts a
+scheduler and two workers against the given broker and database, stores a queued job for the
+scheduler to claim, and stops them afterwards.
 """
 
 from __future__ import annotations
@@ -55,24 +55,21 @@ def embedded(trials: int, settings: Settings) -> Overhead:
 
 
 def distributed(trials: int, settings: Settings) -> Overhead:
-    from tuneforge.worker.celery_app import app_for
-
     env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
            "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_REPLAY_SLEEP_SCALE": "0"}
-    workers = [subprocess.Popen([sys.executable, "-m", "tuneforge", "worker", "--device", "sim", "--concurrency", "2"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True) for _ in range(2)]
+    commands = [["scheduler"]] + [["worker", "--device", "sim", "--concurrency", "2"]] * 2
+    procs = [subprocess.Popen([sys.executable, "-m", "tuneforge", *command], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True) for command in commands]
     try:
         store = JobStore(settings.database_url)
         job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random",
                                                  trials=trials))
         started = time.perf_counter()
-        app_for(settings).send_task("tuneforge.run_job", args=[job_id])
         while store.get_job(job_id)["status"] in ("queued", "running"):
             time.sleep(0.2)
-        return _measure(store, job_id, "distributed (Redis + PostgreSQL, 2 workers)", time.perf_counter() - started)
+        return _measure(store, job_id, "distributed (Redis + PostgreSQL, scheduler + 2 workers)", time.perf_counter() - started)
     finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)

@@ -9,9 +9,6 @@ from celery.signals import worker_ready, worker_shutdown
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 
-HEARTBEAT_S = 30
-
-
 def connect_worker_signals(settings: Settings, queues: list[str]) -> None:
     store = JobStore(settings.database_url)
     stop = threading.Event()
@@ -25,11 +22,16 @@ def connect_worker_signals(settings: Settings, queues: list[str]) -> None:
         announce(name)
 
         def beat() -> None:
-            while not stop.wait(HEARTBEAT_S):
-                announce(name)
+            while not stop.wait(settings.worker_heartbeat_s):
+                try:
+                    announce(name)
+                except Exception:  # the database restarting must not stop the beats
+                    pass
 
         threading.Thread(target=beat, daemon=True, name="worker-seen").start()
 
     @worker_shutdown.connect(weak=False)
-    def on_shutdown(**_):
+    def on_shutdown(sender=None, **_):
         stop.set()
+        # No longer serving: new jobs for these queues are refused instead of waiting for us.
+        store.worker_gone(sender.hostname if sender is not None else "worker")

@@ -6,11 +6,14 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
+from tuneforge.api.submit import submit_job
 from tuneforge.core.errors import UserInputError
 from tuneforge.db.store import JobStore
+from tuneforge.evaluators.devices.triton_cuda import gpu_visible
 from tuneforge.search.jobspec import build_job_spec
 from tests.backbone.helpers import GEMM, create_job
 from tuneforge.worker.jobs import run_job_embedded
@@ -93,6 +96,19 @@ def _run_in_child(settings_dict: dict, job_id: str) -> None:
     run_job_embedded(job_id, Settings(**settings_dict))
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_killed_job_resumes_from_its_stored_trials(settings):
     """SIGKILL the process running a job halfway; a new runner continues it without losing or
     repeating a trial."""
@@ -105,8 +121,14 @@ def test_killed_job_resumes_from_its_stored_trials(settings):
     deadline = time.monotonic() + 120
     while store.get_job(job_id)["n_trials"] < 8 and time.monotonic() < deadline:
         time.sleep(0.05)
+    pool = _children(child.pid)
+    assert pool, "the runner should have started its evaluation pool"
     os.kill(child.pid, signal.SIGKILL)
     child.join()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pool if Path(f"/proc/{pid}").exists()], "the pool outlived its job's process"
     before = store.trials(job_id)
     assert 8 <= len(before) < 30 and store.get_job(job_id)["status"] == "running"
     time.sleep(settings.lease_s * 1.5)  # the dead runner's lease goes stale
@@ -137,11 +159,19 @@ def test_cancel_queued_and_running_jobs(settings):
             store.cancel_job(job["id"])
 
     from tuneforge.search.loop import TuningLoop
-    from tuneforge.worker.local_pool import LocalPoolEvaluator
+    from tuneforge.worker.local_pool import LocalPoolRunner
 
-    evaluator = LocalPoolEvaluator(settings)
+    evaluator = LocalPoolRunner(settings)
     try:
         job = TuningLoop(store, settings, evaluator, owner="test", on_trial=cancel_after_ten).run(running)
     finally:
         evaluator.close()
     assert job["status"] == "cancelled" and 11 <= job["n_trials"] < 500
+
+
+@pytest.mark.skipif(gpu_visible(), reason="checks the refusal on machines without a GPU")
+def test_a_cuda_job_without_a_gpu_is_refused_at_submit(settings):
+    with pytest.raises(UserInputError, match="unavailable here: no NVIDIA GPU") as refused:
+        submit_job(settings, {"target": "matmul", "device": "cuda", "trials": 3})
+    assert "--device sim:h100" in str(refused.value)
+    assert JobStore(settings.database_url).list_jobs() == [], "a refused job left a row behind"

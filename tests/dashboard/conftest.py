@@ -1,5 +1,5 @@
 """A real server (uvicorn in a thread, embedded runner, temp SQLite) with seeded results, and a real
-headless Chromium driven by Playwright. Browser tests skip, saying why, when either is missing."""
+headless Chromium driven by Playwright. Browser tests skip, saying why, when either is missing (and fail in CI)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tuneforge.api.app import create_app
 from tuneforge.api.submit import submit_job
 from tuneforge.core.settings import Settings
 from tuneforge.db.session import ensure_schema
-from tests.conftest import SPACES_DIR
+from tests.conftest import SPACES_DIR, unavailable
 from tuneforge.worker.jobs import run_job_embedded
 
 CHROMIUM = "/usr/bin/chromium"
@@ -72,11 +72,11 @@ def server(seeded) -> str:
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the playwright Python package is not installed (pip install playwright)")
+        unavailable("the playwright Python package is not installed (pip install playwright)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

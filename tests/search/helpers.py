@@ -55,12 +55,15 @@ class InProcessEvaluator:
         self.kill_after = kill_after
         self.calls = 0
 
-    def session(self, device: str, target: str, problem: dict[str, Any]) -> InProcessSession:
+    def session(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> InProcessSession:
         self.last_session = InProcessSession(self, device, target, problem)
         return self.last_session
 
-    def baseline(self, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
+    def baseline(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
         return None
+
+    def close(self) -> None:
+        pass
 
 
 class InProcessSession:
@@ -72,10 +75,17 @@ class InProcessSession:
         self.queued: list[tuple[int, dict[str, Any]]] = []
         self.in_flight_at_wait: list[int] = []  # how many candidates were out at each wait
 
+    @property
+    def in_flight(self) -> int:
+        return len(self.queued)
+
     def submit(self, key: int, candidate: dict[str, Any]) -> None:
         self.queued.append((key, candidate))
 
-    def wait(self) -> list[tuple[int, dict[str, Any]]]:
+    def close(self) -> None:
+        pass
+
+    def wait(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
         self.in_flight_at_wait.append(len(self.queued))
         key, candidate = self.queued.pop(0)
         if self.evaluator.kill_after is not None and self.evaluator.calls >= self.evaluator.kill_after:

@@ -1,0 +1,228 @@
+"""``tuneforge bench service``: the service's own cost and throughput, measured side by side.
+
+- overhead: seconds per trial of a tuneforge job (TPE, evaluation ~0) against plain Optuna with
+  ``RDBStorage`` and the same TPE sampler on the same database, evaluating the same replayed
+  space in-process;
+- throughput: K jobs x P parallel candidates on W evaluation worker processes (one slot each) with
+  replayed evaluations slowed to about ``eval_ms``, against the ideal ``W / mean evaluation time``;
+- scaling: the same workload on 1, 2 and 4 workers;
+- Redis commands and database transactions per trial, from ``INFO commandstats`` and
+  ``pg_stat_database`` over the throughput runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tuneforge.core.settings import Settings
+from tuneforge.core.types import Candidate, Problem, TrialStatus
+from tuneforge.db.session import get_engine, normalize_url
+from tuneforge.db.store import JobStore
+from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.search.jobspec import build_job_spec
+
+DEVICE = "replay:gemm_RTX_3090"
+
+
+@dataclass
+class Overhead:
+    database: str
+    strategy: str  # tpe: the same sampler on both sides; random: the service's own cost alone
+    trials: int
+    tuneforge_ms: float
+    optuna_rdb_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.optuna_rdb_ms / self.tuneforge_ms
+
+
+@dataclass
+class Throughput:
+    workers: int
+    jobs: int
+    parallel: int
+    trials: int
+    wall_s: float
+    mean_eval_ms: float
+    trials_per_s: float
+    ideal_per_s: float
+    redis_commands_per_trial: float
+    db_transactions_per_trial: float
+    redis_by_command: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fraction_of_ideal(self) -> float:
+        return self.trials_per_s / self.ideal_per_s
+
+
+# -- overhead ----------------------------------------------------------------------------------------
+def _per_trial_ms(stamps: list[datetime]) -> float:
+    """Steady-state cost: from the first stored trial to the last, so start-up is not counted."""
+    stamps = sorted(stamps)
+    return (stamps[-1] - stamps[0]).total_seconds() * 1000 / (len(stamps) - 1)
+
+
+def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str) -> float:
+    from tuneforge.worker.jobs import run_job_embedded
+
+    store = JobStore(settings.database_url)
+    job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy=strategy, trials=trials,
+                                             seed=1))
+    run_job_embedded(job_id, settings)
+    return _per_trial_ms([datetime.fromisoformat(t["created_at"]) for t in store.trials(job_id)])
+
+
+def optuna_rdb_ms(settings: Settings, trials: int, strategy: str) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    device = resolve_device(DEVICE, settings)
+    target = resolve_target(None, device)
+    space = target.space(Problem())
+
+    def objective(trial) -> float:
+        params = {p.name: trial.suggest_categorical(p.name, list(p.values)) for p in space.params}
+        result = device.evaluate(target, Problem(), Candidate(params=params))
+        return result.metrics["time_ms"] if result.status == TrialStatus.OK else 1e9
+
+    storage = optuna.storages.RDBStorage(_beside(settings.database_url))
+    sampler = optuna.samplers.TPESampler(seed=1) if strategy == "tpe" else optuna.samplers.RandomSampler(seed=1)
+    study = optuna.create_study(storage=storage, sampler=sampler,
+                                study_name=f"bench-{time.time_ns()}")
+    study.optimize(objective, n_trials=trials)
+    return _per_trial_ms([t.datetime_complete for t in study.trials])
+
+
+def _beside(database_url: str) -> str:
+    """Optuna's tables on the same server, apart from ours (both keep an ``alembic_version`` table):
+    a sibling SQLite file, or a schema of its own in the same PostgreSQL database."""
+    if database_url.startswith("sqlite:///"):
+        return database_url.removesuffix(".db") + "-optuna.db"
+    from sqlalchemy import text
+
+    with get_engine(database_url).begin() as conn:
+        conn.execute(text("CREATE SCHEMA IF NOT EXISTS optuna_bench"))
+    return normalize_url(database_url) + ("&" if "?" in database_url else "?") + "options=-csearch_path%3Doptuna_bench"
+
+
+def overhead(settings: Settings, database_url: str, label: str, trials: int, strategy: str) -> Overhead:
+    local = settings.model_copy(update={"database_url": database_url, "broker_url": None, "replay_sleep_scale": 0.0})
+    return Overhead(label, strategy, trials, tuneforge_overhead_ms(local, trials, strategy),
+                    optuna_rdb_ms(local, trials, strategy))
+
+
+# -- throughput ------------------------------------------------------------------------------------
+def sleep_scale_for(settings: Settings, eval_ms: float) -> float:
+    """The replay sleep scale at which this device's evaluations take about ``eval_ms`` on average."""
+    from tuneforge.worker.jobs import run_job_embedded
+
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'probe.db'}",
+                                            "broker_url": None, "replay_sleep_scale": 0.01})
+        store = JobStore(probe.database_url)
+        job_id = store.create_job(build_job_spec(probe, target=None, device=DEVICE, strategy="random",
+                                                 trials=60, seed=2))
+        run_job_embedded(job_id, probe)
+        walls = [t["timings"]["wall_s"] for t in store.trials(job_id)]
+    return 0.01 * eval_ms / 1000 / statistics.mean(walls)
+
+
+class Deployment:
+    """A scheduler and W single-slot evaluation workers, as `tuneforge scheduler` / `tuneforge worker`."""
+
+    def __init__(self, settings: Settings, workers: int, sleep_scale: float) -> None:
+        self.env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
+                    "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_SPACES_DIR": str(settings.spaces_dir),
+                    "TUNEFORGE_REPLAY_SLEEP_SCALE": f"{sleep_scale:g}", "TUNEFORGE_WORKER_HEARTBEAT_S": "1"}
+        self.procs = [self._spawn("scheduler")]
+        self.procs += [self._spawn("worker", "--device", "sim", "--concurrency", "1") for _ in range(workers)]
+        store = JobStore(settings.database_url)
+        deadline = time.monotonic() + 120
+        pids = {p.pid for p in self.procs[1:]}
+        while {int(w["name"].split("-")[1].split("@")[0]) for w in store.workers(within_s=3)} & pids != pids:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not report for work within 120 s")
+            time.sleep(0.2)
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "tuneforge", *args], env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _redis_commands(client) -> dict[str, int]:
+    return {name.removeprefix("cmdstat_"): stats["calls"] for name, stats in client.info("commandstats").items()}
+
+
+def _db_transactions(database_url: str) -> int:
+    from sqlalchemy import text
+
+    with get_engine(database_url).connect() as conn:
+        return conn.execute(text("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                                 "WHERE datname = current_database()")).scalar()
+
+
+def throughput(settings: Settings, *, workers: int, jobs: int, parallel: int, trials: int,
+               sleep_scale: float) -> Throughput:
+    import redis
+
+    client = redis.Redis.from_url(settings.broker_url)
+    deployment = Deployment(settings, workers, sleep_scale)
+    try:
+        store = JobStore(settings.database_url)
+        redis_before, db_before = _redis_commands(client), _db_transactions(settings.database_url)
+        ids = [store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random", trials=trials,
+                                               parallelism=parallel, seed=100 + i)) for i in range(jobs)]
+        while any(store.get_job(j)["status"] in ("queued", "running") for j in ids):
+            time.sleep(0.2)
+        redis_after, db_after = _redis_commands(client), _db_transactions(settings.database_url)
+    finally:
+        deployment.stop()
+    stored = [t for j in ids for t in store.trials(j)]
+    stamps = sorted(datetime.fromisoformat(t["created_at"]) for t in stored)
+    wall = (stamps[-1] - stamps[0]).total_seconds()
+    mean_eval = statistics.mean(t["timings"]["wall_s"] for t in stored)
+    n = len(stored)
+    # The polls of this process (job status, stats) are not the service's: leave them out of Redis;
+    # the database count includes this process's polls and is an upper bound.
+    by_command = {c: (redis_after.get(c, 0) - redis_before.get(c, 0)) / n for c in redis_after}
+    by_command = {c: round(v, 2) for c, v in sorted(by_command.items(), key=lambda kv: -kv[1]) if v > 0 and c != "info"}
+    return Throughput(workers, jobs, parallel, n, wall, mean_eval * 1000, (n - 1) / wall, workers / mean_eval,
+                      sum(by_command.values()), (db_after - db_before) / n, by_command)
+
+
+def report(overheads: list[Overhead], runs: list[Throughput]) -> dict[str, Any]:
+    out: dict[str, Any] = {"device": f"{DEVICE} (replayed measurements; evaluations sleep to rehearse timing)"}
+    for o in overheads:
+        out[f"tuneforge_{o.strategy}_ms_per_trial_{o.database}"] = round(o.tuneforge_ms, 2)
+        out[f"optuna_rdb_{o.strategy}_ms_per_trial_{o.database}"] = round(o.optuna_rdb_ms, 2)
+        out[f"ratio_optuna_rdb_{o.strategy}_over_tuneforge_{o.strategy}_{o.database}"] = round(o.ratio, 2)
+    by_workers = {r.workers: r for r in runs}
+    for r in runs:
+        out[f"throughput_{r.jobs}jobs_x{r.parallel}_on_{r.workers}workers"] = {
+            **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(r).items()},
+            "fraction_of_ideal": round(r.fraction_of_ideal, 3)}
+    base = by_workers.get(1)
+    for w, r in by_workers.items():
+        if base is not None and w != 1:
+            out[f"speedup_{w}workers_over_1worker"] = round(r.trials_per_s / base.trials_per_s, 2)
+    return out
