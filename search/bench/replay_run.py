@@ -13,6 +13,7 @@ from tuneforge.evaluators.registry import resolve_device, resolve_target
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import StrategyContext
+from tuneforge.search.transfer import SourceHistory
 
 
 @dataclass
@@ -32,15 +33,35 @@ def _replay(path: Path):
     return settings, device, target, target.default_problem()
 
 
+# A sibling space is tuned with its own seed, unrelated to the target run's.
+SOURCE_SEED_OFFSET = 1000
+
+
+@lru_cache(maxsize=64)
+def tuned_source(path: Path, strategy: str, seed: int, budget: int) -> SourceHistory:
+    """What a finished job on ``path`` leaves in the database: its whole history."""
+    engine = _search(path, strategy, seed + SOURCE_SEED_OFFSET, budget)[1]
+    _, device, _, _ = _replay(path)
+    return SourceHistory.from_history(f"{device.hardware_name} ({path.name.split('.')[0]})", engine.history,
+                                      engine.ctx.objectives[0])
+
+
 def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1,
-                  refill: str = "batch") -> Trace:
+                  refill: str = "batch", sources: list[SourceHistory] = ()) -> Trace:
     """``parallel`` simulated workers. ``batch``: ask for one candidate per worker, wait for all of
     them (the batch ends with its slowest candidate), ask again. ``async``: ask for one candidate
-    as soon as a worker frees up, the others still running."""
+    as soon as a worker frees up, the others still running. ``sources``: histories of the same
+    kernel on other GPUs, as a job finds them in the database."""
+    return _search(path, strategy, seed, budget, parallel, refill, sources)[0]
+
+
+def _search(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1, refill: str = "batch",
+            sources: list[SourceHistory] = ()) -> tuple[Trace, SearchEngine]:
     settings, device, target, problem = _replay(path)
     ctx = StrategyContext(space=target.space(problem), objectives=[Objective("time_ms")], constraints=[],
                           seed=seed, parallelism=parallel, budget_trials=budget, target_name=target.name,
-                          problem=problem, device=device.spec, job_id=f"bench-{seed}", settings=settings)
+                          problem=problem, device=device.spec, job_id=f"bench-{seed}", settings=settings,
+                          sources=list(sources))
     engine = SearchEngine(get_strategy(strategy), ctx)
     trace, clock = Trace(), 0.0
     running: list[tuple[float, int, Proposal, TrialResult]] = []  # heap by finish time
@@ -62,4 +83,4 @@ def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: i
             told = engine.tell(proposal, result)
             trace.times_ms.append(told.values[0] if told.values else None)
             trace.wall_s.append(clock)
-    return trace
+    return trace, engine

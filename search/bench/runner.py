@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tuneforge.evaluators.devices.replay import load_recorded_space
 from tuneforge.search.bench.kt_run import plain_json, run_kernel_tuner
-from tuneforge.search.bench.replay_run import Trace, run_tuneforge
+from tuneforge.search.bench.replay_run import Trace, run_tuneforge, tuned_source
 from tuneforge.search.bench.stats import RunKey
 
 TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
@@ -27,11 +27,12 @@ class RunSpec:
     budget: int
     parallel: int
     refill: str = "batch"
+    siblings: tuple[Path, ...] = ()  # transfer mode: spaces tuned first into the database
 
     @property
     def key(self) -> RunKey:
         return RunKey(space=space_name(self.path), method=f"{self.tool}:{self.strategy}", parallel=self.parallel,
-                      seed=self.seed, refill=self.refill)
+                      seed=self.seed, refill=self.refill, mode="transfer" if self.siblings else "cold")
 
 
 def space_name(path: Path) -> str:
@@ -40,21 +41,38 @@ def space_name(path: Path) -> str:
 
 def run_one(spec: RunSpec) -> tuple[RunKey, Trace]:
     if spec.tool == TUNEFORGE:
-        return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel, spec.refill)
-    names = [p.name for p in load_recorded_space(spec.path).params]
-    return spec.key, run_kernel_tuner(spec.json_path, names, spec.strategy, spec.seed, spec.budget)
+        sources = [tuned_source(s, spec.strategy, spec.seed, spec.budget) for s in spec.siblings]
+        return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel, spec.refill,
+                                       sources=sources)
+    return spec.key, run_kernel_tuner(spec.json_path, load_recorded_space(spec.path), spec.strategy, spec.seed,
+                                      spec.budget)
+
+
+def siblings(path: Path, paths: list[Path]) -> tuple[Path, ...]:
+    """The other files among ``paths`` that measured the same kernel (same name and parameters)."""
+    own = load_recorded_space(path)
+    return tuple(p for p in paths if p != path
+                 and load_recorded_space(p).kernel_name == own.kernel_name
+                 and [q.name for q in load_recorded_space(p).params] == [q.name for q in own.params])
 
 
 def plan(paths: list[Path], strategies: list[str], kt_strategies: list[str], seeds: int, budget: int,
-         parallels: list[int], scratch: Path, refills: tuple[str, ...] = ("batch",)) -> list[RunSpec]:
+         parallels: list[int], scratch: Path, refills: tuple[str, ...] = ("batch",),
+         modes: tuple[str, ...] = ("cold",)) -> list[RunSpec]:
     # With one worker both refills are the same search: it runs once, as "batch".
     workers = [(p, r) for p in parallels for r in (("batch",) if p == 1 else refills)]
     specs = []
     for path in paths:
         # Unpacked here, once, before any worker process needs it.
         json_path = plain_json(path, scratch) if kt_strategies else path
+        related = siblings(path, paths) if "transfer" in modes else ()
         for seed in range(seeds):
-            specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p, r) for s in strategies for p, r in workers]
+            if "cold" in modes:
+                specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p, r)
+                          for s in strategies for p, r in workers]
+            if related:
+                specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, 1, siblings=related)
+                          for s in strategies]
             specs += [RunSpec(path, json_path, KERNEL_TUNER, s, seed, budget, 1) for s in kt_strategies]
     return specs
 
