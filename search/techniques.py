@@ -27,8 +27,8 @@ REFIT_EVERY = 10
 # favourite configs are always among those scored.
 PRIOR_FIT_AFTER = 3
 PRIOR_FAVOURITES = 200
-# A restart point differs from each of the best configs in at least this share of the parameters.
-FAR_SHARE = 1 / 3
+# A restart point differs from the best config in two parameters up to this share of them.
+HOP_SHARE = 1 / 3
 # A descent works the neighbourhoods of this many of the best configs since its restart.
 DESCENT_ANCHORS = 2
 
@@ -80,9 +80,10 @@ class NeighbourhoodPick:
 
 
 class FarPick:
-    """A restart: the model's pick among configs that differ from every one of the best
-    configs found so far in at least a third of the parameters, i.e. outside the basin the
-    search has been working in."""
+    """A restart: the model's pick among configs that change between two parameters and a
+    third of them (at least two) of the best config, i.e. a jump out of its one-parameter
+    neighbourhood, which local search has worked through, to a nearby basin (basin hopping
+    with the model choosing the hop)."""
 
     name = "restart"
 
@@ -92,13 +93,15 @@ class FarPick:
     def pick(self, obs: Observations, k: int, rng: np.random.Generator, taken: set[int]) -> list[int]:
         index = obs.pool.index
         varying = index.max(0) > index.min(0)
-        basin = index[_incumbents(obs, obs.scores(), INCUMBENTS)][:, varying]
+        best = index[_incumbents(obs, obs.scores(), 1)][:, varying]
         free = _free(obs.unseen_rows(), taken)
-        distance = (index[free][:, None, varying] != basin[None, :, :]).sum(2).min(1) if len(basin) else None
-        far = free if distance is None else free[distance >= max(2, math.ceil(varying.sum() * FAR_SHARE))]
-        if not len(far):
+        if not len(best):
             return RandomPick().pick(obs, k, rng, taken)
-        return self.model.pick(obs, k, rng, taken, among=far)
+        distance = (index[free][:, varying] != best[0]).sum(1)
+        hop = free[(distance >= 2) & (distance <= max(2, math.ceil(varying.sum() * HOP_SHARE)))]
+        if not len(hop):
+            return RandomPick().pick(obs, k, rng, taken)
+        return self.model.pick(obs, k, rng, taken, among=hop)
 
 
 class DescentPick:

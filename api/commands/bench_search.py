@@ -63,7 +63,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Replay measured GPU tuning spaces; report median and quartiles of the fraction of optimum."""
         from tuneforge.search.bench import kt_run
         from tuneforge.search.bench.plot import plot_curves
-        from tuneforge.search.bench.runner import KERNEL_TUNER, best_times, plan, run_all, space_name
+        from tuneforge.search.bench.runner import KERNEL_TUNER, best_times, plan, run_all, space_name, with_sources
         from tuneforge.search.bench.replay_run import Trace
         from tuneforge.search.bench.traces import load_traces, save_traces
         from tuneforge.search.bench.stats import summarize
@@ -118,8 +118,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                         for p in paths}
                 for key in done:
                     progress.advance(bars[key.space])
-                traces = done | run_all(specs, workers,
-                                        on_done=lambda s: progress.advance(bars[space_name(s.path)]))
+                advance = lambda s: progress.advance(bars[space_name(s.path)])  # noqa: E731
+                traces = done | run_all([s for s in specs if not s.siblings], workers, on_done=advance)
+                # Then leave one GPU out: each file again, learning from its siblings' runs.
+                later = with_sources([s for s in specs if s.siblings], traces)
+                traces |= run_all(later, workers, on_done=advance)
+                if "cold" not in modes:
+                    traces = {k: t for k, t in traces.items() if k.mode != "cold" or k.method.startswith(KERNEL_TUNER)}
         summary = summarize(traces, best_times(paths), budget_list)
         summary["runtime_s"] = round(time.perf_counter() - started, 1)
         summary["command"] = {"spaces": [str(p) for p in paths], "strategies": tf_strategies,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ class Trace:
 
     times_ms: list[float | None] = field(default_factory=list)  # None: the config failed
     wall_s: list[float] = field(default_factory=list)  # simulated wall clock when each trial was told
+    configs: list[dict] = field(default_factory=list)  # what each trial ran (tuneforge runs only)
 
 
 @lru_cache(maxsize=16)
@@ -33,30 +35,12 @@ def _replay(path: Path):
     return settings, device, target, target.default_problem()
 
 
-# A sibling space is tuned with its own seed, unrelated to the target run's.
-SOURCE_SEED_OFFSET = 1000
-
-
-@lru_cache(maxsize=64)
-def tuned_source(path: Path, strategy: str, seed: int, budget: int) -> SourceHistory:
-    """What a finished job on ``path`` leaves in the database: its whole history."""
-    engine = _search(path, strategy, seed + SOURCE_SEED_OFFSET, budget)[1]
-    _, device, _, _ = _replay(path)
-    return SourceHistory.from_history(f"{device.hardware_name} ({path.name.split('.')[0]})", engine.history,
-                                      engine.ctx.objectives[0])
-
-
 def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1,
-                  refill: str = "batch", sources: list[SourceHistory] = ()) -> Trace:
+                  refill: str = "batch", sources: Sequence[SourceHistory] = ()) -> Trace:
     """``parallel`` simulated workers. ``batch``: ask for one candidate per worker, wait for all of
     them (the batch ends with its slowest candidate), ask again. ``async``: ask for one candidate
     as soon as a worker frees up, the others still running. ``sources``: histories of the same
     kernel on other GPUs, as a job finds them in the database."""
-    return _search(path, strategy, seed, budget, parallel, refill, sources)[0]
-
-
-def _search(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1, refill: str = "batch",
-            sources: list[SourceHistory] = ()) -> tuple[Trace, SearchEngine]:
     settings, device, target, problem = _replay(path)
     ctx = StrategyContext(space=target.space(problem), objectives=[Objective("time_ms")], constraints=[],
                           seed=seed, parallelism=parallel, budget_trials=budget, target_name=target.name,
@@ -83,4 +67,12 @@ def _search(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1
             told = engine.tell(proposal, result)
             trace.times_ms.append(told.values[0] if told.values else None)
             trace.wall_s.append(clock)
-    return trace, engine
+            trace.configs.append(proposal.candidate.params)
+    return trace
+
+
+def as_source(path: Path, trace: Trace) -> SourceHistory:
+    """A finished run on ``path`` as the database holds it for later jobs: its whole history."""
+    _, device, _, _ = _replay(path)
+    return SourceHistory(f"{device.hardware_name} ({path.name.split('.')[0]})", tuple(trace.configs),
+                         tuple(trace.times_ms))

@@ -6,12 +6,13 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tuneforge.evaluators.devices.replay import load_recorded_space
 from tuneforge.search.bench.kt_run import plain_json, run_kernel_tuner
-from tuneforge.search.bench.replay_run import Trace, run_tuneforge, tuned_source
+from tuneforge.search.bench.replay_run import Trace, as_source, run_tuneforge
+from tuneforge.search.transfer import SourceHistory
 from tuneforge.search.bench.stats import RunKey
 
 TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
@@ -27,12 +28,16 @@ class RunSpec:
     budget: int
     parallel: int
     refill: str = "batch"
-    siblings: tuple[Path, ...] = ()  # transfer mode: spaces tuned first into the database
+    siblings: tuple[Path, ...] = ()  # transfer mode: the spaces tuned first into the database
+    sources: tuple[SourceHistory, ...] = ()  # ... and what their runs left there
 
     @property
     def key(self) -> RunKey:
         return RunKey(space=space_name(self.path), method=f"{self.tool}:{self.strategy}", parallel=self.parallel,
                       seed=self.seed, refill=self.refill, mode="transfer" if self.siblings else "cold")
+
+    def cold_key(self) -> RunKey:
+        return replace(self.key, mode="cold")
 
 
 def space_name(path: Path) -> str:
@@ -41,9 +46,8 @@ def space_name(path: Path) -> str:
 
 def run_one(spec: RunSpec) -> tuple[RunKey, Trace]:
     if spec.tool == TUNEFORGE:
-        sources = [tuned_source(s, spec.strategy, spec.seed, spec.budget) for s in spec.siblings]
         return spec.key, run_tuneforge(spec.path, spec.strategy, spec.seed, spec.budget, spec.parallel, spec.refill,
-                                       sources=sources)
+                                       sources=spec.sources)
     return spec.key, run_kernel_tuner(spec.json_path, load_recorded_space(spec.path), spec.strategy, spec.seed,
                                       spec.budget)
 
@@ -67,14 +71,20 @@ def plan(paths: list[Path], strategies: list[str], kt_strategies: list[str], see
         json_path = plain_json(path, scratch) if kt_strategies else path
         related = siblings(path, paths) if "transfer" in modes else ()
         for seed in range(seeds):
-            if "cold" in modes:
-                specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p, r)
-                          for s in strategies for p, r in workers]
+            # Transfer runs learn from the cold runs of the sibling files: those are made either way.
+            specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, p, r)
+                      for s in strategies for p, r in workers]
             if related:
                 specs += [RunSpec(path, json_path, TUNEFORGE, s, seed, budget, 1, siblings=related)
                           for s in strategies]
             specs += [RunSpec(path, json_path, KERNEL_TUNER, s, seed, budget, 1) for s in kt_strategies]
     return specs
+
+
+def with_sources(specs: list[RunSpec], cold: dict[RunKey, Trace]) -> list[RunSpec]:
+    """Transfer runs given the histories their siblings' cold runs (same strategy and seed) left."""
+    return [replace(s, sources=tuple(as_source(p, cold[replace(s, path=p, siblings=()).key]) for p in s.siblings))
+            for s in specs]
 
 
 def run_all(specs: list[RunSpec], workers: int, on_done: Callable[[RunSpec], None] = lambda spec: None

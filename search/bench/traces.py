@@ -18,7 +18,7 @@ from tuneforge.search.bench.stats import RunKey
 
 def save_traces(traces: dict[RunKey, Trace], budget: int, path: Path) -> None:
     rows = [{"space": k.space, "method": k.method, "parallel": k.parallel, "seed": k.seed, "refill": k.refill,
-             "mode": k.mode, "budget": budget, "times_ms": t.times_ms, "wall_s": t.wall_s}
+             "mode": k.mode, "budget": budget, "times_ms": t.times_ms, "wall_s": t.wall_s, "configs": t.configs}
             for k, t in traces.items()]
     path.write_text(json.dumps({"traces": rows}))
 
@@ -30,4 +30,4 @@ def load_traces(path: Path) -> dict[RunKey, tuple[int, Trace]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserInputError(f"{path} is not a traces.json written by `bench search --out`: {exc}") from exc
     return {RunKey(r["space"], r["method"], r["parallel"], r["seed"], r["refill"], r.get("mode", "cold")):
-            (r["budget"], Trace(r["times_ms"], r["wall_s"])) for r in rows}
+            (r["budget"], Trace(r["times_ms"], r["wall_s"], r.get("configs", []))) for r in rows}

@@ -23,11 +23,11 @@ from tuneforge.search.transfer import SourceWeight, TransferPrior
 CREDIT_WINDOW = 20
 EXPLORATION = 0.3
 # Stalled: no new best for STALL_SHARE of the trials so far (and at least STALL_MIN). Then
-# the bandit restarts outside the basin it has been working in and descends from there
+# the bandit hops out of the best config's neighbourhood and descends from there
 # while the descent keeps finding better configs (PATIENCE trials without one end it) for at
 # most DESCENT trials; it restarts only while at least DESCENT trials of the budget remain.
-STALL_MIN = 16
-STALL_SHARE = 0.3
+STALL_MIN = 25
+STALL_SHARE = 0.35
 DESCENT = 10
 PATIENCE = 3
 

@@ -126,13 +126,13 @@ def _stalled_history(space, quiet: int) -> list[HistoryItem]:
     return [HistoryItem(i, Candidate(c, origin="bandit:model"), bowl(c)) for i, c in enumerate(good + rest)]
 
 
-def test_a_stalled_bandit_restarts_outside_its_basin_and_descends_from_there():
+def test_a_stalled_bandit_hops_out_of_the_best_neighbourhood_and_descends_from_there():
     space = grid_space()
     history = _stalled_history(space, quiet=30)
     [jump] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
     assert jump.origin == "bandit:restart"
-    best = [h.candidate.params for h in history[:5]]
-    assert all(sum(jump.params[k] != b[k] for k in ("x", "y", "z")) >= 2 for b in best), "not outside the basin"
+    best = history[0].candidate.params
+    assert sum(jump.params[k] != best[k] for k in ("x", "y", "z")) >= 2, "a restart leaves the best's neighbourhood"
     history.append(HistoryItem(len(history), jump, bowl(jump.params)))
     [step] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
     assert step.origin == "bandit:descent"
