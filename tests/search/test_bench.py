@@ -40,10 +40,9 @@ def test_bench_rejects_an_unknown_kernel_tuner_strategy():
 
 def test_transfer_mode_tunes_the_sibling_gpu_first_and_kernel_tuner_runs_can_be_reused(tmp_path):
     spaces = [str(SPACES_DIR / f"gemm_{gpu}.json.gz") for gpu in ("RTX_2080_Ti", "RTX_3090")]
-    args = ["bench", "search", *spaces, "--seeds", "2", "--budgets", "4,8", "--strategies", "bandit",
-            "--workers", "1"]
-    first = CliRunner().invoke(app, [*args, "--kt", "random_sample", "--mode", "cold,transfer",
-                                     "--out", str(tmp_path / "a")])
+    args = ["bench", "search", *spaces, "--seeds", "2", "--budgets", "4,8", "--workers", "1"]
+    first = CliRunner().invoke(app, [*args, "--strategies", "bandit", "--kt", "random_sample",
+                                     "--mode", "cold,transfer", "--out", str(tmp_path / "a")])
     assert first.exit_code == 0, first.output
     summary = json.loads((tmp_path / "a" / "bench_search.json").read_text())
     assert {(r["space"], r["method"], r["mode"]) for r in summary["rows"]} == {
@@ -65,7 +64,7 @@ def test_transfer_mode_tunes_the_sibling_gpu_first_and_kernel_tuner_runs_can_be_
         if t["method"] == "kernel_tuner:random_sample" and t["space"] == "gemm_RTX_3090":
             t["times_ms"][0] = best
     traces_file.write_text(json.dumps(traces))
-    second = CliRunner().invoke(app, [*args, "--kt", "random_sample", "--mode", "cold", "--reuse", str(traces_file),
+    second = CliRunner().invoke(app, [*args, "--strategies", "", "--kt", "random_sample", "--reuse", str(traces_file),
                                       "--out", str(tmp_path / "b")])
     assert second.exit_code == 0, second.output
     rows = json.loads((tmp_path / "b" / "bench_search.json").read_text())["rows"]
