@@ -150,6 +150,8 @@ class ModelPick:
     def pick(self, obs: Observations, k: int, rng: np.random.Generator, taken: set[int],
              among: np.ndarray | None = None) -> list[int]:
         """``among``: if given, pick only from these rows (the model still learns from all trials)."""
+        if not self.transfer and (len(obs.rows) < INITIAL_DESIGN or obs.n_ok < 2):
+            return RandomPick().pick(obs, k, rng, taken)
         scores = obs.scores(rng.dirichlet(np.ones(obs.values.shape[1])))
         prior = self._prior(obs, scores, rng) if self.transfer else None
         if obs.n_ok < 2 and (prior is None or len(obs.rows) >= INITIAL_DESIGN):

@@ -26,8 +26,8 @@ EXPLORATION = 0.3
 # the bandit hops out of the best config's neighbourhood and descends from there
 # while the descent keeps finding better configs (PATIENCE trials without one end it) for at
 # most DESCENT trials; it restarts only while at least DESCENT trials of the budget remain.
-STALL_MIN = 25
-STALL_SHARE = 0.35
+STALL_MIN = 40
+STALL_SHARE = 0.5
 DESCENT = 10
 PATIENCE = 3
 

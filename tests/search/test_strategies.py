@@ -128,7 +128,7 @@ def _stalled_history(space, quiet: int) -> list[HistoryItem]:
 
 def test_a_stalled_bandit_hops_out_of_the_best_neighbourhood_and_descends_from_there():
     space = grid_space()
-    history = _stalled_history(space, quiet=30)
+    history = _stalled_history(space, quiet=45)
     [jump] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
     assert jump.origin == "bandit:restart"
     best = history[0].candidate.params
@@ -144,6 +144,6 @@ def test_no_restart_before_a_stall_or_without_budget_left_to_use_it():
     space = grid_space()
     assert get_strategy("bandit").propose(context(space, budget=100), _stalled_history(space, 8), 1)[0].origin \
         != "bandit:restart"
-    late = _stalled_history(space, 30)
+    late = _stalled_history(space, 45)
     assert get_strategy("bandit").propose(context(space, budget=len(late) + 3), late, 1)[0].origin \
         != "bandit:restart"
