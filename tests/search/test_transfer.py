@@ -9,7 +9,7 @@ import numpy as np
 
 from tuneforge.search.gp import GaussianProcess
 
-from tuneforge.core.types import Candidate, Objective
+from tuneforge.core.types import Candidate
 from tuneforge.db.store import JobStore
 from tuneforge.search.engine import SearchEngine
 from tuneforge.search.loop import TuningLoop
