@@ -7,11 +7,10 @@ import random
 
 import numpy as np
 
-from tuneforge.search.gp import GaussianProcess
-
 from tuneforge.core.types import Candidate
 from tuneforge.db.store import JobStore
 from tuneforge.search.engine import SearchEngine
+from tuneforge.search.gp import GaussianProcess
 from tuneforge.search.loop import TuningLoop
 from tuneforge.search.observations import observe
 from tuneforge.search.pool import pool_for
