@@ -48,6 +48,7 @@ class Job(Base):
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reference's TrialResult on this device
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # summary: best config, Pareto front
     account: Mapped[str | None] = mapped_column(String(64), index=True)  # who submitted it; None = local/open
+    transfer: Mapped[list[Any] | None] = mapped_column(JSON)  # sources learned from: [{name, weight, trials}]
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker holding the job's lease
     heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -117,6 +117,11 @@ class JobStore:
         with session_scope(self.url) as s:
             s.execute(update(Job).where(Job.id == job_id).values(baseline=baseline))
 
+    def set_transfer(self, job_id: str, sources: list[dict[str, Any]]) -> None:
+        """The histories the job's model learned from and how much each weighs now."""
+        with session_scope(self.url) as s:
+            s.execute(update(Job).where(Job.id == job_id).values(transfer=sources))
+
     def finish_job(self, job_id: str, owner: str | None, status: JobStatus, *, error: str | None = None,
                    result: dict[str, Any] | None = None) -> None:
         with session_scope(self.url) as s:

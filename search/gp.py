@@ -93,6 +93,15 @@ class GaussianProcess:
         var = np.maximum(self.signal - (v * v).sum(0), 1e-12)
         return mean * self.y_std + self.y_mean, np.sqrt(var) * self.y_std
 
+    def predict_mean(self, xs: np.ndarray) -> np.ndarray:
+        """Posterior mean only (cheaper than ``predict`` over large pools)."""
+        return (self.signal * self.similarity(xs)) @ self.alpha * self.y_std + self.y_mean
+
+    def loo_mean(self) -> np.ndarray:
+        """Leave-one-out posterior mean at each training point, hyperparameters kept."""
+        k_inv = cho_solve((self.chol, True), np.eye(len(self.x)))
+        return (self.z - self.alpha / np.diag(k_inv)) * self.y_std + self.y_mean
+
     def with_points(self, xs: np.ndarray, ys: np.ndarray) -> GaussianProcess:
         """The same hyperparameters conditioned on more (possibly imagined) observations."""
         gp = GaussianProcess.__new__(GaussianProcess)

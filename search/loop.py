@@ -26,6 +26,7 @@ from tuneforge.search.results import summarize
 from tuneforge.search.runner import EvaluationRunner
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import StrategyContext
+from tuneforge.search.transfer_sources import database_sources, record_transfer
 from tuneforge.search.warmstart import warm_start_candidates
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class TuningLoop:
                               seed=job["seed"], parallelism=job["parallelism"], budget_trials=job["budget_trials"],
                               target_name=target.name, problem=problem, device=device.spec, job_id=job_id,
                               settings=self.settings, options=job["options"])
+        ctx.sources = database_sources(self.store, job, ctx)
         engine = SearchEngine(get_strategy(job["strategy"]), ctx,
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
@@ -162,6 +164,7 @@ class TuningLoop:
         if not self.store.record_trial(job["id"], told.number, proposal.candidate, result, values=told.values,
                                        feasible=told.feasible, better=told.better, worker=self.owner):
             return False
+        record_transfer(self.store, job["id"], engine.strategy)
         if self.on_trial:
             self.on_trial(job, {"number": told.number, "params": proposal.candidate.params,
                                 "status": result.status.value, "values": told.values, "feasible": told.feasible,

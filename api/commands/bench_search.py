@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -20,6 +21,7 @@ from tuneforge.core.settings import get_settings
 DEFAULT_STRATEGIES = "bandit,bo"
 DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,pso,diff_evo"
 REFILLS = ("batch", "async")
+MODES = ("cold", "transfer")
 
 
 def _csv(text: str) -> list[str]:
@@ -49,6 +51,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                refill: str = typer.Option("batch", help="how parallel workers get candidates: 'batch' (one per "
                                           "worker, the next batch when all are done), 'async' (one as each "
                                           "worker frees up), or both: batch,async"),
+               mode: str = typer.Option("cold", help="'cold' (an empty database), 'transfer' (leave one GPU out: "
+                                        "the other GPUs' files of the same kernel are tuned first and their "
+                                        "histories given to the search), or both: cold,transfer"),
+               reuse: Optional[Path] = typer.Option(None, help="take Kernel Tuner's runs from this traces.json "
+                                                    "of an earlier `bench search --out` instead of rerunning them"),
                workers: int = typer.Option(os.cpu_count() or 1, help="processes running seeds at once"),
                out_dir: Optional[Path] = typer.Option(None, "--out", help="write bench_search.json and "
                                                       "bench_search.png here"),
@@ -56,7 +63,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Replay measured GPU tuning spaces; report median and quartiles of the fraction of optimum."""
         from tuneforge.search.bench import kt_run
         from tuneforge.search.bench.plot import plot_curves
-        from tuneforge.search.bench.runner import best_times, plan, run_all, space_name
+        from tuneforge.search.bench.runner import KERNEL_TUNER, best_times, plan, run_all, space_name, with_sources
+        from tuneforge.search.bench.replay_run import Trace
+        from tuneforge.search.bench.traces import load_traces, save_traces
         from tuneforge.search.bench.stats import summarize
         from tuneforge.search.strategies import get_strategy
 
@@ -75,6 +84,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             fail(f"unknown Kernel Tuner strategies {unknown}; use some of {', '.join(kt_run.STRATEGIES)}")
         if kt_strategies and not kt_run.available():
             fail("Kernel Tuner is not installed: `pip install kernel_tuner`, or pass --kt '' to skip it")
+        lacking = kt_run.missing_packages(kt_strategies)
+        if lacking:
+            fail(f"Kernel Tuner's {', '.join(lacking)} need(s) "
+                 f"{', '.join(kt_run.NEEDS[s] for s in lacking)} installed; install it or leave them out of --kt")
+        modes = tuple(dict.fromkeys(_csv(mode)))
+        if not modes or set(modes) - set(MODES):
+            fail(f"--mode takes some of {', '.join(MODES)}; got {mode!r}")
         budget_list = sorted(set(_ints(budgets, "--budgets")))
         parallels = sorted(set(_ints(parallel, "--parallel")))
         refills = tuple(dict.fromkeys(_csv(refill)))
@@ -83,24 +99,42 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if seeds < 1:
             fail("--seeds must be at least 1")
 
+        reused = load_traces(reuse) if reuse is not None else {}
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tuneforge-bench-") as scratch:
             specs = plan(paths, tf_strategies, kt_strategies, seeds, max(budget_list), parallels, Path(scratch),
-                         refills)
+                         refills, modes)
+            done = {s.key: Trace(reused[s.key][1].times_ms[:s.budget], reused[s.key][1].wall_s[:s.budget])
+                    for s in specs if s.tool == KERNEL_TUNER and s.key in reused and reused[s.key][0] >= s.budget}
+            if reuse is not None and kt_strategies and not done:
+                fail(f"{reuse} holds none of the Kernel Tuner runs asked for (same files, strategies, seeds, "
+                     f"and a budget of at least {max(budget_list)})")
+            specs = [s for s in specs if s.key not in done]
             progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=err, disable=as_json)
             with progress:
-                bars = {space_name(p): progress.add_task(space_name(p), total=sum(s.path == p for s in specs))
+                bars = {space_name(p): progress.add_task(space_name(p), total=sum(s.path == p for s in specs)
+                                                         + sum(k.space == space_name(p) for k in done))
                         for p in paths}
-                traces = run_all(specs, workers, on_done=lambda s: progress.advance(bars[space_name(s.path)]))
+                for key in done:
+                    progress.advance(bars[key.space])
+                advance = lambda s: progress.advance(bars[space_name(s.path)])  # noqa: E731
+                traces = done | run_all([s for s in specs if not s.siblings], workers, on_done=advance)
+                # Then leave one GPU out: each file again, learning from its siblings' runs.
+                later = with_sources([s for s in specs if s.siblings], traces)
+                traces |= run_all(later, workers, on_done=advance)
+                if "cold" not in modes:
+                    traces = {k: t for k, t in traces.items() if k.mode != "cold" or k.method.startswith(KERNEL_TUNER)}
         summary = summarize(traces, best_times(paths), budget_list)
         summary["runtime_s"] = round(time.perf_counter() - started, 1)
         summary["command"] = {"spaces": [str(p) for p in paths], "strategies": tf_strategies,
                               "kernel_tuner": kt_strategies, "seeds": seeds, "parallel": parallels,
-                              "refill": list(refills)}
+                              "refill": list(refills), "mode": list(modes), "budgets": budget_list,
+                              "reused": str(reuse) if reuse else None}
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / "bench_search.json").write_text(json.dumps(summary, indent=1))
+            save_traces(traces, max(budget_list), out_dir / "traces.json")
             plot_curves(summary, out_dir / "bench_search.png")
         if as_json:
             print_json({k: v for k, v in summary.items() if k != "rows"} |
@@ -108,7 +142,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             return
         _print_tables(summary)
         if out_dir is not None:
-            out.print(f"wrote {out_dir / 'bench_search.json'} and {out_dir / 'bench_search.png'}")
+            out.print(f"wrote {out_dir / 'bench_search.json'}, {out_dir / 'bench_search.png'} and "
+                      f"{out_dir / 'traces.json'}")
 
 
 def _without_curves(row: dict) -> dict:
@@ -119,23 +154,36 @@ def _workers(row: dict) -> str:
     return str(row["parallel"]) if row["parallel"] == 1 else f"{row['parallel']} {row['refill']}"
 
 
+def _reach(row: dict) -> list[str]:
+    """Median trials and charged seconds to 0.90 and 0.95 of the optimum ('-': most seeds never)."""
+    cells = []
+    for level in row.get("to_quality", {}).values():
+        trials, secs = level["trials"], level["seconds"]
+        cells.append("-" if trials is None else f"{trials:.0f} / {secs:.0f}s" if secs is not None else f"{trials:.0f}")
+    return cells or ["", ""]
+
+
 def _cell(q: dict) -> str:
     return f"{q['median']:.3f} ({q['q1']:.3f}-{q['q3']:.3f})"
 
 
 def _print_tables(summary: dict) -> None:
     budgets = [str(b) for b in summary["budgets"]]
-    table = Table(title="fraction of optimum: median (quartiles) over seeds", show_lines=False)
-    for col in ("space", "method", "workers", *budgets):
-        table.add_column(col, justify="right" if col in budgets else "left")
+    table = Table(title="fraction of optimum: median (quartiles) over seeds; trials / charged seconds to reach "
+                        "0.90 and 0.95 of it (median over seeds, '-' where most seeds never did)", show_lines=False)
+    for col in ("space", "method", "mode", "workers", *budgets, "to 0.90", "to 0.95"):
+        table.add_column(col, justify="left" if col in ("space", "method", "mode", "workers") else "right")
     last = None
     for row in [*summary["rows"], *summary["overall"]]:
-        best_at = {b: max(r["fraction"][b]["median"] for r in [*summary["rows"], *summary["overall"]]
-                          if r["space"] == row["space"] and r["parallel"] == 1) for b in budgets}
-        cells = [("[bold green]" if row["parallel"] == 1 and row["fraction"][b]["median"] >= best_at[b] else "")
-                 + _cell(row["fraction"][b]) for b in budgets]
-        table.add_row(row["space"] if row["space"] != last else "", row["method"], _workers(row), *cells,
-                      end_section=False)
+        best_at = {b: max((r["fraction"][b]["median"] for r in [*summary["rows"], *summary["overall"]]
+                           if r["space"] == row["space"] and r["parallel"] == 1 and r["mode"] == "cold"),
+                          default=math.inf)
+                   for b in budgets}
+        cells = [("[bold green]" if row["parallel"] == 1 and row["mode"] == "cold"
+                  and row["fraction"][b]["median"] >= best_at[b] else "") + _cell(row["fraction"][b])
+                 for b in budgets]
+        table.add_row(row["space"] if row["space"] != last else "", row["method"], row["mode"], _workers(row),
+                      *cells, *_reach(row), end_section=False)
         last = row["space"]
     # Wide enough for every column whether or not stdout is a terminal.
     Console(width=max(out.width, 160), highlight=False).print(table)

@@ -9,6 +9,7 @@ each config's first evaluation only: trial k is the k-th distinct config it eval
 from __future__ import annotations
 
 import gzip
+import importlib
 import random
 import shutil
 import warnings
@@ -17,18 +18,31 @@ from pathlib import Path
 
 import numpy as np
 
+from tuneforge.evaluators.devices.replay import RecordedSpace
 from tuneforge.search.bench.replay_run import Trace
 
-STRATEGIES = ("random_sample", "genetic_algorithm", "simulated_annealing", "greedy_ils", "mls", "pso",
-              "diff_evo", "firefly_algorithm", "basinhopping", "dual_annealing", "bayes_opt")
+# Kernel Tuner 1.5's single-objective search strategies (brute_force is not a search).
+# hybrid_vndx and adaptive_tabu_greywolf are the two generated with LLaMEA; skopt and
+# pyatf_strategies need extra packages (scikit-optimize, pyatf) and run only where installed.
+STRATEGIES = ("random_sample", "genetic_algorithm", "simulated_annealing", "greedy_ils", "mls", "greedy_mls",
+              "ordered_greedy_mls", "pso", "diff_evo", "firefly_algorithm", "basinhopping", "dual_annealing",
+              "minimize", "bayes_opt", "hybrid_vndx", "adaptive_tabu_greywolf", "nsga2", "nsga3", "skopt",
+              "pyatf_strategies")
+# Strategies that need a package Kernel Tuner does not depend on.
+NEEDS = {"skopt": "skopt", "pyatf_strategies": "pyatf"}
 
 
-def available() -> bool:
+def available(module: str = "kernel_tuner") -> bool:
     try:
-        import kernel_tuner  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
         return False
     return True
+
+
+def missing_packages(strategies: list[str]) -> list[str]:
+    """Strategies asked for whose extra package is not installed."""
+    return [s for s in strategies if s in NEEDS and not available(NEEDS[s])]
 
 
 def plain_json(path: Path, scratch: Path) -> Path:
@@ -62,7 +76,17 @@ def _share_cache_reads() -> None:
         util.read_cache = lambda path, open_cache=True: _read_once(str(path))
 
 
-def run_kernel_tuner(json_path: Path, param_names: list[str], strategy: str, seed: int, budget: int) -> Trace:
+def charged_s(entry: dict | None) -> float:
+    """What the replay device charges a trial of this recorded entry: compile + benchmark time,
+    compile time only for a failure, nothing for a config outside the space."""
+    if entry is None:
+        return 0.0
+    compile_s = float(entry.get("compile_time") or 0.0) / 1000
+    ran = isinstance(entry.get("time"), (int, float))
+    return compile_s + (float(entry.get("benchmark_time") or 0.0) / 1000 if ran else 0.0)
+
+
+def run_kernel_tuner(json_path: Path, recorded: RecordedSpace, strategy: str, seed: int, budget: int) -> Trace:
     from kernel_tuner.interface import tune_cache
 
     _share_cache_reads()
@@ -72,7 +96,8 @@ def run_kernel_tuner(json_path: Path, param_names: list[str], strategy: str, see
         warnings.simplefilter("ignore")
         results, _ = tune_cache(str(json_path), strategy=strategy, strategy_options={"max_fevals": budget},
                                 quiet=True, verbose=False)
-    trace, firsts = Trace(), set()
+    param_names = [p.name for p in recorded.params]
+    trace, firsts, clock = Trace(), set(), 0.0
     for res in results:
         if res is None:
             continue
@@ -83,7 +108,8 @@ def run_kernel_tuner(json_path: Path, param_names: list[str], strategy: str, see
         time = res.get("time")
         ok = "__error__" not in res and isinstance(time, (int, float))
         trace.times_ms.append(float(time) if ok else None)
-        trace.wall_s.append(0.0)
+        clock += charged_s(recorded.entries.get(key))
+        trace.wall_s.append(clock)
         if len(trace.times_ms) == budget:
             break
     return trace

@@ -21,8 +21,9 @@ def plot_curves(summary: dict, path: Path) -> Path:
         for r in (r for r in rows if r["space"] == space):
             x = range(1, len(r["median_curve"]) + 1)
             tuneforge = r["method"].startswith("tuneforge:")
-            line, = ax.plot(x, r["median_curve"], lw=2.0 if tuneforge else 1.0, ls="-" if tuneforge else "--",
-                            label=r["method"])
+            style = ":" if r.get("mode") == "transfer" else "-" if tuneforge else "--"
+            line, = ax.plot(x, r["median_curve"], lw=2.0 if tuneforge else 1.0, ls=style,
+                            label=r["method"] + (" (transfer)" if r.get("mode") == "transfer" else ""))
             ax.fill_between(x, r["q1_curve"], r["q3_curve"], color=line.get_color(), alpha=0.12)
         ax.set_title(space, fontsize=9)
         ax.set_xlabel("trials")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from tuneforge.evaluators.registry import resolve_device, resolve_target
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import StrategyContext
+from tuneforge.search.transfer import SourceHistory
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Trace:
 
     times_ms: list[float | None] = field(default_factory=list)  # None: the config failed
     wall_s: list[float] = field(default_factory=list)  # simulated wall clock when each trial was told
+    configs: list[dict] = field(default_factory=list)  # what each trial ran (tuneforge runs only)
 
 
 @lru_cache(maxsize=16)
@@ -33,14 +36,16 @@ def _replay(path: Path):
 
 
 def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: int = 1,
-                  refill: str = "batch") -> Trace:
+                  refill: str = "batch", sources: Sequence[SourceHistory] = ()) -> Trace:
     """``parallel`` simulated workers. ``batch``: ask for one candidate per worker, wait for all of
     them (the batch ends with its slowest candidate), ask again. ``async``: ask for one candidate
-    as soon as a worker frees up, the others still running."""
+    as soon as a worker frees up, the others still running. ``sources``: histories of the same
+    kernel on other GPUs, as a job finds them in the database."""
     settings, device, target, problem = _replay(path)
     ctx = StrategyContext(space=target.space(problem), objectives=[Objective("time_ms")], constraints=[],
                           seed=seed, parallelism=parallel, budget_trials=budget, target_name=target.name,
-                          problem=problem, device=device.spec, job_id=f"bench-{seed}", settings=settings)
+                          problem=problem, device=device.spec, job_id=f"bench-{seed}", settings=settings,
+                          sources=list(sources))
     engine = SearchEngine(get_strategy(strategy), ctx)
     trace, clock = Trace(), 0.0
     running: list[tuple[float, int, Proposal, TrialResult]] = []  # heap by finish time
@@ -62,4 +67,12 @@ def run_tuneforge(path: Path, strategy: str, seed: int, budget: int, parallel: i
             told = engine.tell(proposal, result)
             trace.times_ms.append(told.values[0] if told.values else None)
             trace.wall_s.append(clock)
+            trace.configs.append(proposal.candidate.params)
     return trace
+
+
+def as_source(path: Path, trace: Trace) -> SourceHistory:
+    """A finished run on ``path`` as the database holds it for later jobs: its whole history."""
+    _, device, _, _ = _replay(path)
+    return SourceHistory(f"{device.hardware_name} ({path.name.split('.')[0]})", tuple(trace.configs),
+                         tuple(trace.times_ms))

@@ -15,6 +15,8 @@ import numpy as np
 from tuneforge.search.bench.replay_run import Trace
 
 TARGET_FRACTION = 0.95
+# Quality levels of the time-to-quality columns.
+QUALITY_LEVELS = (0.90, 0.95)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class RunKey:
     parallel: int
     seed: int
     refill: str = "batch"  # how parallel workers get new candidates: whole batches or one as each frees
+    mode: str = "cold"  # "cold": empty database; "transfer": the other GPUs' spaces of the kernel tuned first
 
 
 def fraction_curve(trace: Trace, best_ms: float, budget: int) -> np.ndarray:
@@ -41,6 +44,20 @@ def wall_to_reach(trace: Trace, best_ms: float, level: float = TARGET_FRACTION) 
     return math.inf
 
 
+def trials_to_reach(trace: Trace, best_ms: float, level: float) -> float:
+    """How many trials until one within ``level`` of the optimum (inf if never)."""
+    for k, t in enumerate(trace.times_ms, start=1):
+        if t is not None and best_ms / t >= level:
+            return float(k)
+    return math.inf
+
+
+def _median_or_none(values: list[float]) -> float | None:
+    """The median over seeds; None ("never") when more than half the seeds never got there."""
+    med = float(np.median(values))
+    return med if math.isfinite(med) else None
+
+
 def quartiles(values: list[float]) -> dict[str, float]:
     q1, med, q3 = np.percentile(values, [25, 50, 75])
     return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": len(values)}
@@ -50,26 +67,31 @@ def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list
     """Per (space, method, parallel) and over all spaces: quartiles of fraction of optimum per budget,
     the median curve, and the median wall time to reach TARGET_FRACTION."""
     top = max(budgets)
-    groups: dict[tuple[str, str, int, str], list[RunKey]] = {}
+    groups: dict[tuple[str, str, int, str, str], list[RunKey]] = {}
     for key in traces:
-        groups.setdefault((key.space, key.method, key.parallel, key.refill), []).append(key)
+        groups.setdefault((key.space, key.method, key.parallel, key.refill, key.mode), []).append(key)
     rows = []
-    pooled: dict[tuple[str, int, str], dict[int, list[float]]] = {}
-    for (space, method, parallel, refill), keys in sorted(groups.items()):
+    pooled: dict[tuple[str, int, str, str], dict[int, list[float]]] = {}
+    for (space, method, parallel, refill, mode), keys in sorted(groups.items()):
         curves = np.array([fraction_curve(traces[k], best[space], top) for k in keys])
         walls = [wall_to_reach(traces[k], best[space]) for k in keys]
         per_budget = {b: quartiles(list(curves[:, b - 1])) for b in budgets}
         for b in budgets:
-            pooled.setdefault((method, parallel, refill), {}).setdefault(b, []).extend(curves[:, b - 1])
-        rows.append({"space": space, "method": method, "parallel": parallel, "refill": refill, "seeds": len(keys),
+            pooled.setdefault((method, parallel, refill, mode), {}).setdefault(b, []).extend(curves[:, b - 1])
+        rows.append({"space": space, "method": method, "parallel": parallel, "refill": refill, "mode": mode,
+                     "seeds": len(keys),
                      "fraction": {str(b): v for b, v in per_budget.items()},
                      "median_curve": np.median(curves, axis=0).round(5).tolist(),
                      "q1_curve": np.percentile(curves, 25, axis=0).round(5).tolist(),
                      "q3_curve": np.percentile(curves, 75, axis=0).round(5).tolist(),
-                     "median_wall_s_to_target": float(np.median(walls))})
-    overall = [{"space": "all", "method": method, "parallel": parallel, "refill": refill,
+                     "median_wall_s_to_target": float(np.median(walls)),
+                     "to_quality": {f"{level:.2f}": {
+                         "trials": _median_or_none([trials_to_reach(traces[k], best[space], level) for k in keys]),
+                         "seconds": _median_or_none([wall_to_reach(traces[k], best[space], level) for k in keys])}
+                         for level in QUALITY_LEVELS}})
+    overall = [{"space": "all", "method": method, "parallel": parallel, "refill": refill, "mode": mode,
                 "fraction": {str(b): quartiles(v) for b, v in per_budget.items()}}
-               for (method, parallel, refill), per_budget in sorted(pooled.items())]
+               for (method, parallel, refill, mode), per_budget in sorted(pooled.items())]
     return {"budgets": budgets, "target_fraction": TARGET_FRACTION, "rows": rows, "overall": overall,
             "batch_speedup": _batch_speedups(rows)}
 
@@ -79,6 +101,8 @@ def _batch_speedups(rows: list[dict]) -> list[dict]:
     reach TARGET_FRACTION than with one worker (per space, and the geometric mean over spaces)."""
     walls: dict[str, dict[tuple[int, str], dict[str, float]]] = {}
     for r in rows:
+        if r["mode"] != "cold":
+            continue
         walls.setdefault(r["method"], {}).setdefault((r["parallel"], r["refill"]), {})[r["space"]] = \
             r["median_wall_s_to_target"]
     out = []

@@ -34,6 +34,8 @@ class StrategyContext:
     job_id: str
     settings: Settings
     options: dict[str, Any] = field(default_factory=dict)
+    # Histories of the same target on other devices and problems (``search/transfer.py``).
+    sources: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +54,14 @@ class Strategy(ABC):
     @abstractmethod
     def sampler(self, ctx: StrategyContext) -> optuna.samplers.BaseSampler:
         """The Optuna sampler for this job."""
+
+    # The transfer weights last stored on the job (``search/transfer_sources.py``).
+    transfer_recorded: list[dict[str, Any]] | None = None
+
+    def transfer_report(self) -> list[Any]:
+        """The database histories this strategy learned from and their current weights
+        (``search/transfer.py``'s ``SourceWeight``); empty when it uses none."""
+        return []
 
     def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
                 pending: Sequence[Candidate] = ()) -> list[Candidate]:

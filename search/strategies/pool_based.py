@@ -16,11 +16,20 @@ import optuna
 from tuneforge.core.types import Candidate
 from tuneforge.search.observations import Observations, observe
 from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
-from tuneforge.search.techniques import ModelPick, NeighbourhoodPick, RandomPick, Technique
+from tuneforge.search.techniques import DescentPick, FarPick, ModelPick, NeighbourhoodPick, RandomPick, Technique
+from tuneforge.search.transfer import SourceWeight, TransferPrior
 
 # Bandit credit looks at each technique's last uses only: what worked early may not now.
 CREDIT_WINDOW = 20
 EXPLORATION = 0.3
+# Stalled: no new best for STALL_SHARE of the trials so far (and at least STALL_MIN). Then
+# the bandit hops out of the best config's neighbourhood and descends from there
+# while the descent keeps finding better configs (PATIENCE trials without one end it) for at
+# most DESCENT trials; it restarts only while at least DESCENT trials of the budget remain.
+STALL_MIN = 40
+STALL_SHARE = 0.5
+DESCENT = 10
+PATIENCE = 3
 
 
 class PoolStrategy(Strategy):
@@ -32,21 +41,39 @@ class PoolStrategy(Strategy):
     def propose(self, ctx: StrategyContext, history: list[HistoryItem], n: int,
                 pending: Sequence[Candidate] = ()) -> list[Candidate]:
         obs = observe(ctx, history)
+        self._attach_transfer(ctx, obs)
         rng = np.random.default_rng([ctx.seed, len(history)])
         # Pending configs are taken: no technique proposes them again, and the model treats
         # them as already observed at its own prediction.
         taken = {r for r in (obs.pool.row(c.params) for c in pending) if r is not None}
         out: list[Candidate] = []
-        for technique, k in self.plan(obs, n, rng, [c.origin for c in pending]):
+        for technique, k in self.plan(obs, n, rng, [c.origin for c in pending],
+                                          remaining=ctx.budget_trials - len(history)):
             rows = technique.pick(obs, k, rng, taken)
             taken.update(rows)
             out += [Candidate(obs.pool.config(r), origin=f"{self.name}:{technique.name}") for r in rows]
         return out
 
-    def plan(self, obs: Observations, n: int, rng: np.random.Generator,
-             pending_origins: list[str]) -> list[tuple[Technique, int]]:
+    def plan(self, obs: Observations, n: int, rng: np.random.Generator, pending_origins: list[str],
+             remaining: int) -> list[tuple[Technique, int]]:
         """Which technique fills how many of the ``n`` slots."""
         raise NotImplementedError
+
+    def model(self) -> ModelPick | None:
+        """The technique that can use the database's other histories, if this strategy has one."""
+        return None
+
+    def _attach_transfer(self, ctx: StrategyContext, obs: Observations) -> None:
+        model = self.model()
+        if model is not None and ctx.sources and model.transfer is None:
+            model.transfer = TransferPrior(ctx.sources, obs.pool)
+
+    def transfer_report(self) -> list[SourceWeight]:
+        """The sources the model used and their latest weights (empty without sources)."""
+        model = self.model()
+        if model is None or not model.transfer or model.transfer_weights is None:
+            return []
+        return model.transfer.report(model.transfer_weights)
 
 
 class BayesOpt(PoolStrategy):
@@ -55,17 +82,20 @@ class BayesOpt(PoolStrategy):
                    "result; kriging-believer batches; ParEGO for several objectives")
 
     def __init__(self) -> None:
-        self.model = ModelPick()
+        self._model = ModelPick()
 
-    def plan(self, obs, n, rng, pending_origins):
-        return [(self.model, n)]
+    def model(self) -> ModelPick:
+        return self._model
+
+    def plan(self, obs, n, rng, pending_origins, remaining):
+        return [(self._model, n)]
 
 
 class LocalSearch(PoolStrategy):
     name = "local"
     description = "best-first neighbourhood search: one-parameter changes of the best configs found so far"
 
-    def plan(self, obs, n, rng, pending_origins):
+    def plan(self, obs, n, rng, pending_origins, remaining):
         return [(NeighbourhoodPick(), n)]
 
 
@@ -76,8 +106,15 @@ class Bandit(PoolStrategy):
 
     def __init__(self) -> None:
         self.arms: list[Technique] = [ModelPick(), NeighbourhoodPick(), RandomPick()]
+        self.restart = FarPick(self.arms[0])
 
-    def plan(self, obs, n, rng, pending_origins):
+    def model(self) -> ModelPick:
+        return self.arms[0]
+
+    def plan(self, obs, n, rng, pending_origins, remaining):
+        escape = self._escape(obs, pending_origins, remaining)
+        if escape is not None:
+            return [(escape, n)]
         credit = self._credit(obs)
         # Slots still running count as uses already given, so one arm does not take them all.
         busy = [sum(o == f"{self.name}:{arm.name}" for o in pending_origins) for arm in self.arms]
@@ -85,6 +122,31 @@ class Bandit(PoolStrategy):
         for _ in range(n):
             counts[max(range(len(self.arms)), key=lambda a: credit(a, busy[a] + counts[a]))] += 1
         return [(self.arms[a], c) for a, c in counts.items() if c]
+
+    def _escape(self, obs: Observations, pending_origins: list[str], remaining: int) -> Technique | None:
+        """A restart when the search has stalled, a descent while one is under way, else None.
+
+        Derived from the history alone (origins mark restarts), so a resumed job decides the same.
+        """
+        if f"{self.name}:restart" in pending_origins:
+            return None  # its result decides where the descent goes
+        n = len(obs.rows)
+        scores = obs.scores()
+        last_best, best = -1, math.inf
+        for i, (s, failed) in enumerate(zip(scores, obs.failed)):
+            if not failed and s < best:
+                last_best, best = i, s
+        restarts = [i for i, o in enumerate(obs.origins) if o == f"{self.name}:restart"]
+        last_restart = restarts[-1] if restarts else -1
+        if last_restart > last_best and n - last_restart <= DESCENT:
+            episode = scores[last_restart:].copy()
+            episode[obs.failed[last_restart:]] = math.inf
+            if n - (last_restart + int(np.argmin(episode))) <= PATIENCE:
+                return DescentPick(self.arms[0], since=last_restart)
+        quiet = n - max(last_best, last_restart)
+        if last_best >= 0 and quiet >= max(STALL_MIN, math.ceil(STALL_SHARE * n)) and remaining >= DESCENT:
+            return self.restart
+        return None
 
     def _credit(self, obs: Observations):
         """Score of an arm given it already holds ``extra`` slots of this batch."""

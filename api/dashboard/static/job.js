@@ -197,9 +197,23 @@ document.addEventListener("DOMContentLoaded", () => {
     return table;
   }
 
+  function drawTransfer() {
+    const sources = job.transfer || [];
+    $("transfer-section").hidden = !sources.length;
+    const body = $("transfer").tBodies[0];
+    body.replaceChildren();
+    for (const s of sources) {
+      const row = body.insertRow();
+      cell(row, s.name);
+      cell(row, s.trials ? s.trials : "–", "num");
+      cell(row, s.weight.toFixed(2), "num");
+    }
+  }
+
   function draw() {
     drawPending = false;
     drawSummary();
+    drawTransfer();
     drawBestSoFar();
     refreshAnalysis(false);
   }

@@ -1,0 +1,101 @@
+"""Transfer from other devices' histories: the weights follow how well each source ranks the
+job's own trials, a good source speeds the search up, and the job records what it used."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from tuneforge.core.types import Candidate
+from tuneforge.db.store import JobStore
+from tuneforge.search.engine import SearchEngine
+from tuneforge.search.gp import GaussianProcess
+from tuneforge.search.loop import TuningLoop
+from tuneforge.search.observations import observe
+from tuneforge.search.pool import pool_for
+from tuneforge.search.strategies import get_strategy
+from tuneforge.search.strategies._base import HistoryItem
+from tuneforge.search.transfer import OWN, SourceHistory, TransferPrior
+from tests.backbone.helpers import create_job
+from tests.search.helpers import InProcessEvaluator, bowl, context, grid_space
+
+
+def _time(config: dict, shift: int = 0) -> float | None:
+    result = bowl({**config, "x": min(config["x"] + shift, 9)})
+    return result.metrics["time_ms"] if result.ok else None
+
+
+def _source(name: str, configs: list[dict], value) -> SourceHistory:
+    return SourceHistory(name, tuple(configs), tuple(value(c) for c in configs))
+
+
+def _sample(space, n: int, seed: int) -> list[dict]:
+    return random.Random(seed).sample(list(space.valid_configs()), n)
+
+
+def test_a_source_that_ranks_the_jobs_trials_wrongly_loses_its_weight():
+    space = grid_space()
+    pool = pool_for(space)
+    sources = [_source("same landscape", _sample(space, 60, 1), _time),
+               _source("upside down", _sample(space, 60, 2), lambda c: None if _time(c) is None else 1000 - _time(c))]
+    prior = TransferPrior(sources, pool)
+    ctx = context(space)
+    history = [HistoryItem(i, Candidate(c), bowl(c)) for i, c in enumerate(_sample(space, 15, 3))]
+    obs = observe(ctx, history)
+    own = GaussianProcess(pool.features[obs.rows], obs.scores()).loo_mean()  # the job's own model, as ModelPick has it
+    weights = prior.weights(obs.rows, obs.scores(), own, np.random.default_rng(0))
+    report = {w.name: w.weight for w in prior.report(weights)}
+    assert report["upside down"] == 0.0
+    assert report["same landscape"] > 0.05
+    assert abs(sum(report.values()) - 1.0) < 0.02 and OWN in report
+    # Before the job has trials of its own every source weighs the same.
+    early = prior.weights(obs.rows[:2], obs.scores()[:2], None, np.random.default_rng(0))
+    assert list(early) == [0.5, 0.5, 0.0]
+
+
+def _best_after(trials: int, seed: int, sources: list[SourceHistory]) -> float:
+    space = grid_space()
+    ctx = context(space, seed=seed)
+    ctx.sources = sources
+    engine = SearchEngine(get_strategy("bandit"), ctx)
+    while engine.n_told < trials:
+        for proposal in engine.ask(1):
+            engine.tell(proposal, bowl(proposal.candidate.params))
+    return engine.best_value
+
+
+def test_a_history_of_a_related_device_finds_the_optimum_sooner():
+    space = grid_space()
+    # The related device's landscape has its optimum one step over in x.
+    related = [_source("related GPU", _sample(space, 80, 7), lambda c: _time(c, shift=1))]
+    cold = sorted(_best_after(6, s, []) for s in range(3))
+    warm = sorted(_best_after(6, s, related) for s in range(3))
+    assert warm[1] < cold[1], (warm, cold)
+    assert warm[1] <= 2.0  # the optimum is 1.0; random configs are far worse
+
+
+def test_a_misleading_history_does_not_stop_the_search_finding_the_optimum():
+    space = grid_space()
+    upside_down = [_source("misleading", _sample(space, 80, 9),
+                           lambda c: None if _time(c) is None else 1000 - _time(c))]
+    assert sorted(_best_after(25, s, upside_down) for s in range(3))[1] <= 1.5
+
+
+def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings):
+    store = JobStore(settings.database_url)
+
+    def run(job_id):
+        return TuningLoop(store, settings, InProcessEvaluator(settings), owner="test-worker").run(job_id)
+
+    first = run(create_job(settings, device="replay:gemm_RTX_2080_Ti", strategy="random", trials=20, seed=1))
+    assert first["transfer"] is None, "nothing else was in the database"
+    second = run(create_job(settings, device="replay:gemm_RTX_3090", strategy="bandit", trials=20, seed=1))
+    assert second["status"] == "succeeded"
+    sources = {s["name"]: s for s in second["transfer"]}
+    [(name, source)] = [(n, s) for n, s in sources.items() if n != OWN]
+    assert "gemm_RTX_2080_Ti" in name and source["trials"] == 20
+    assert abs(sum(s["weight"] for s in sources.values()) - 1.0) < 0.02
+    third = run(create_job(settings, device="replay:gemm_RTX_3090", strategy="bandit", trials=12, seed=2,
+                           options={"transfer": False}))
+    assert third["transfer"] is None
