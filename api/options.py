@@ -14,6 +14,8 @@ class CommonOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     warm_start: bool = Field(True, description="seed the search with best configs of similar problems")
+    transfer: bool = Field(True, description="learn from the stored histories of this target on other "
+                                             "devices and problems")
 
 
 class AgentOptions(CommonOptions):
