@@ -18,6 +18,11 @@ class CommonOptions(BaseModel):
                                              "devices and problems")
 
 
+class BanditOptions(CommonOptions):
+    restarts: bool = Field(False, description="after a long stretch without a new best, hop out of the best "
+                                              "config's neighbourhood and descend from there")
+
+
 class AgentOptions(CommonOptions):
     llm_timeout_s: float = Field(120, gt=0, le=3600)
     llm_retries: int = Field(2, ge=0, le=10)
@@ -36,6 +41,8 @@ class HybridOptions(AgentOptions):
 def options_model(strategy: str, needs_llm: bool) -> type[CommonOptions]:
     if strategy == "hybrid":
         return HybridOptions
+    if strategy == "bandit":
+        return BanditOptions
     return AgentOptions if needs_llm else CommonOptions
 
 

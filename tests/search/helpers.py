@@ -30,10 +30,11 @@ def bowl(config: dict) -> TrialResult:
 
 
 def context(space: Space, *, seed: int = 0, parallelism: int = 1, objectives: tuple[str, ...] = ("time_ms",),
-            budget: int = 40) -> StrategyContext:
+            budget: int = 40, options: dict | None = None) -> StrategyContext:
     return StrategyContext(space=space, objectives=[Objective(o) for o in objectives], constraints=[], seed=seed,
                            parallelism=parallelism, budget_trials=budget, target_name="synthetic",
-                           problem=Problem(), device="synthetic", job_id="test", settings=Settings())
+                           problem=Problem(), device="synthetic", job_id="test", settings=Settings(),
+                           options=options or {})
 
 
 def run_engine(strategy: str, ctx: StrategyContext, trials: int,

@@ -118,6 +118,16 @@ def test_a_new_kernel_source_at_a_tried_config_is_a_new_candidate():
     assert batch[3].candidate.params != config, "the plain config was already asked"
 
 
+RESTARTS = {"restarts": True}
+
+
+def test_restarts_are_off_unless_asked_for():
+    space = grid_space()
+    history = _stalled_history(space, quiet=45)
+    [pick] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
+    assert pick.origin != "bandit:restart"
+
+
 def _stalled_history(space, quiet: int) -> list[HistoryItem]:
     """The optimum's basin found early, then ``quiet`` trials elsewhere that found nothing better."""
     configs = sorted(space.valid_configs(), key=lambda c: bowl(c).metrics.get("time_ms", 1e9))
@@ -129,12 +139,12 @@ def _stalled_history(space, quiet: int) -> list[HistoryItem]:
 def test_a_stalled_bandit_hops_out_of_the_best_neighbourhood_and_descends_from_there():
     space = grid_space()
     history = _stalled_history(space, quiet=45)
-    [jump] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
+    [jump] = get_strategy("bandit").propose(context(space, budget=100, options=RESTARTS), history, 1)
     assert jump.origin == "bandit:restart"
     best = history[0].candidate.params
     assert sum(jump.params[k] != best[k] for k in ("x", "y", "z")) >= 2, "a restart leaves the best's neighbourhood"
     history.append(HistoryItem(len(history), jump, bowl(jump.params)))
-    [step] = get_strategy("bandit").propose(context(space, budget=100), history, 1)
+    [step] = get_strategy("bandit").propose(context(space, budget=100, options=RESTARTS), history, 1)
     assert step.origin == "bandit:descent"
     if bowl(jump.params).ok:
         assert sum(step.params[k] != jump.params[k] for k in ("x", "y", "z")) == 1, "a descent moves one parameter"
@@ -142,8 +152,8 @@ def test_a_stalled_bandit_hops_out_of_the_best_neighbourhood_and_descends_from_t
 
 def test_no_restart_before_a_stall_or_without_budget_left_to_use_it():
     space = grid_space()
-    assert get_strategy("bandit").propose(context(space, budget=100), _stalled_history(space, 8), 1)[0].origin \
+    assert get_strategy("bandit").propose(context(space, budget=100, options=RESTARTS), _stalled_history(space, 8), 1)[0].origin \
         != "bandit:restart"
     late = _stalled_history(space, 45)
-    assert get_strategy("bandit").propose(context(space, budget=len(late) + 3), late, 1)[0].origin \
+    assert get_strategy("bandit").propose(context(space, budget=len(late) + 3, options=RESTARTS), late, 1)[0].origin \
         != "bandit:restart"
