@@ -161,8 +161,8 @@ class ReplayDevice(Device):
 
     @classmethod
     def examples(cls, settings: Settings) -> list[str]:
-        if not settings.spaces_dir.is_dir():
-            return ["replay:PATH.json.gz"]
+        if not settings.spaces_dir.is_dir():  # an installed copy without the measured spaces beside it
+            return []
         return [f"replay:{p.name.removesuffix('.json.gz')}" for p in sorted(settings.spaces_dir.glob("*.json.gz"))]
 
 
