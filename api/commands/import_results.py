@@ -25,8 +25,11 @@ def kernel_tuner(files: list[Path] = typer.Argument(..., help="Kernel Tuner cach
 
     settings = get_settings()
     for path in files:
+        # The file is named here, by the machine's own user: its folder is allowed for this import
+        # only (a server reads replay files from its spaces and replay dirs alone).
+        allowed = settings.model_copy(update={"replay_dirs": [*settings.replay_dirs, path.resolve().parent]})
         try:
-            job = import_kernel_tuner_cache(settings, path)
+            job = import_kernel_tuner_cache(allowed, path)
         except UserInputError as exc:
             fail(str(exc))
         best = (job["result"] or {}).get("best")
