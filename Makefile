@@ -20,7 +20,7 @@ demo: install
 	$(PY) -m tuneforge.api.demo
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(TUNEFORGE) bench loop

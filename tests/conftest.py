@@ -81,11 +81,14 @@ def redis_url() -> str:
         unavailable("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     import redis
 
-    # An empty database number, so the tests never wipe queues that someone else is using.
+    # An empty database number, so the tests never wipe queues that someone else is using. The claim
+    # key makes taking it atomic when several test processes look at once (pytest -n).
     for index in random.sample(range(1, 16), 15):
         client = redis.Redis(REDIS_HOST, REDIS_PORT, db=index)
-        if client.dbsize() == 0:
-            break
+        if client.set("tuneforge-test:claim", uuid.uuid4().hex, nx=True):
+            if client.dbsize() == 1:
+                break
+            client.delete("tuneforge-test:claim")
     else:
         unavailable("every Redis database 1-15 on 127.0.0.1:6379 holds keys; free one for the tests")
     yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"

@@ -77,7 +77,7 @@ def test_core_install_serves_the_api_without_torch(wheel: Path, tmp_path: Path) 
             "from fastapi.testclient import TestClient\n"
             "from tuneforge.api.app import create_app\n"
             "from tuneforge.api import client\n"
-            "c = TestClient(create_app(run_jobs=False))\n"
+            "c = TestClient(create_app(run_jobs=False), base_url='http://127.0.0.1')\n"
             "assert c.get('/api/v1/targets').status_code == 200\n"
             "assert c.get('/api/v1/strategies').status_code == 200\n"
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
