@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import platform
@@ -29,12 +30,30 @@ DeviceOpt = typer.Option(..., "--device", "-d", help="cpu, cuda, sim:h100, sim:s
 
 
 def _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
-                 constraint, workload, model) -> dict[str, Any]:
+                 constraint, workload, model, option) -> dict[str, Any]:
     extra = {k: v for k, v in (("workload", workload), ("model", model)) if v is not None}
     return dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
                 seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
                 objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
-                constraints=constraint or None)
+                constraints=constraint or None, options=_parse_options(option))
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
+    """``KEY=VALUE`` strategy options; a value is read as JSON (true, 3, 0.5) and else kept as text."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            fail(f"--option {pair!r}: write KEY=VALUE, e.g. --option transfer=false")
+        try:
+            options[name.strip()] = json.loads(text)
+        except ValueError:
+            options[name.strip()] = text
+    return options or None
+
+
+OptionOpt = typer.Option(None, "--option", help="strategy option KEY=VALUE, repeatable "
+                                                "(`tuneforge strategies` lists each strategy's options)")
 
 
 @app.command()
@@ -53,6 +72,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
          from_autotune: Optional[str] = typer.Option(None, "--from-autotune", help="module:kernel: tune TARGET "
                                                      "over that triton.autotune kernel's config list"),
+         option: Optional[list[str]] = OptionOpt,
          as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
     """Run a tuning job here and now (embedded mode) and print the best config."""
     from tuneforge.api.submit import submit_job
@@ -63,7 +83,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
     try:
         target = autotuned_name(target, from_autotune)
         job_id = submit_job(settings, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed,
-                                                   parallel, objectives, constraint, workload, model))
+                                                   parallel, objectives, constraint, workload, model, option))
     except UserInputError as exc:
         fail(str(exc))
     with _progress(trials, disable=as_json) as (progress, task):
@@ -256,7 +276,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            seconds: Optional[float] = typer.Option(None), seed: int = typer.Option(0),
            parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
-           model: Optional[str] = typer.Option(None),
+           model: Optional[str] = typer.Option(None), option: Optional[list[str]] = OptionOpt,
            url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
            key: Optional[str] = typer.Option(None, envvar="TUNEFORGE_API_KEY", help="API key (Bearer)"),
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
@@ -265,7 +285,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
     from tuneforge.api.client import follow_job, post_job
 
     job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
-                                        objectives, constraint, workload, model), key=key)
+                                        objectives, constraint, workload, model, option), key=key)
     if not wait:
         return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
     with _progress(trials, disable=as_json) as (progress, task):

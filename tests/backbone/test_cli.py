@@ -33,6 +33,14 @@ def test_tune_replay_file_prints_json_with_best_config(tmp_path):
     assert best[0]["value"] == result["best"]["metrics"]["time_ms"]
 
 
+def test_tune_takes_strategy_options(tmp_path):
+    out = run_cli(["tune", "--device", "replay:convolution_A100", "--trials", "5", "--option", "restarts=true",
+                   "--option", "transfer=false", "--json"], tmp_path)
+    assert json.loads(out.stdout)["status"] == "succeeded"
+    [job] = json.loads(run_cli(["jobs", "--json"], tmp_path).stdout)
+    assert job["options"] == {"restarts": True, "transfer": False}
+
+
 def test_tune_prints_progress_best_and_label(tmp_path):
     out = run_cli(["tune", "--device", "replay:convolution_A100", "--trials", "20"], tmp_path)
     assert "best time_ms" in out.stdout and "replayed" in out.stdout and "best config" in out.stdout
@@ -46,6 +54,9 @@ def test_tune_prints_progress_best_and_label(tmp_path):
     (["tune", "--device", "replay:gemm_RTX_3090", "--strategy", "guess"], "unknown strategy"),
     (["tune", "nonexistent", "--device", "sim"], "unknown device"),
     (["tune", "--device", "replay:gemm_RTX_3090", "--shape", "M=x"], "NAME=INT"),
+    (["tune", "--device", "replay:gemm_RTX_3090", "--option", "restart=true"], "unknown option 'restart'"),
+    (["tune", "--device", "replay:gemm_RTX_3090", "--option", "transfer=3"], "option 'transfer'"),
+    (["tune", "--device", "replay:gemm_RTX_3090", "--option", "transfer"], "write KEY=VALUE"),
 ])
 def test_bad_input_is_one_line_error_and_writes_nothing(tmp_path, args, fix):
     out = run_cli(args, tmp_path, check=False)
