@@ -13,6 +13,7 @@ from tuneforge.api.schemas import COMMON, StrategyPublic, TargetPublic, errors
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
+from tuneforge.worker.availability import add_live_workers
 from tuneforge.evaluators.registry import known_specs, resolve_device
 from tuneforge.kernels.registry import get_target, all_targets
 from tuneforge.search.strategies import all_strategies
@@ -38,8 +39,11 @@ def describe_target(name: str = Path(..., min_length=1, max_length=128)) -> dict
 
 @router.get("/devices")
 def list_devices(settings: Settings = Depends(settings_of), store: JobStore = Depends(store_of)) -> dict[str, Any]:
-    return {"devices": [resolve_device(spec, settings).describe() for spec in known_specs(settings)],
-            "workers": store.workers()}
+    """Each device; in distributed mode with ``live_workers``, the workers that serve it now (none:
+    a job for it is refused)."""
+    devices = [resolve_device(spec, settings).describe() for spec in known_specs(settings)]
+    add_live_workers(settings, devices)
+    return {"devices": devices, "workers": store.workers()}
 
 
 @router.get("/strategies", response_model=list[StrategyPublic])

@@ -55,6 +55,8 @@ def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
                            capture_output=True, text=True, check=True).stdout
     live = {row["spec"]: row["live_workers"] for row in json.loads(shown)}
     assert live["cuda"] == [] and len(live["replay:gemm_RTX_3090"]) == 1
+    served = httpx.get(f"{cluster.url}/api/v1/devices", timeout=60).json()["devices"]
+    assert {row["spec"]: row["live_workers"] for row in served} == live
     # A worker that stops is no longer counted: its queue's jobs are refused at once.
     cluster.kill("worker", signal.SIGTERM)
     response = httpx.post(f"{cluster.url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", "trials": 3},
