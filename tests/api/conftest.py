@@ -3,9 +3,6 @@ two accounts and an admin. Requests go over real HTTP with httpx."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,15 +13,9 @@ from tuneforge.api.app import create_app
 from tuneforge.core.settings import Settings
 from tuneforge.db.accounts import KeyStore
 from tuneforge.db.session import ensure_schema
-from tests.conftest import SPACES_DIR
+from tests.conftest import SPACES_DIR, free_port, serve_in_thread
 
 GEMM = "replay:gemm_RTX_3090"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -39,24 +30,10 @@ class Server:
 
 
 def serve(settings: Settings, *, allow_open: bool = True) -> Iterator[str]:
-    import uvicorn
-
     port = free_port()
     settings = settings.model_copy(update={"api_port": port})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, run_jobs=False, allow_open=allow_open),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="api-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(create_app(settings, run_jobs=False, allow_open=allow_open), port, "api-test-server") as url:
+        yield url
 
 
 def make_settings(tmp_path, **overrides) -> Settings:

@@ -14,13 +14,7 @@ from pathlib import Path
 import httpx
 
 from tuneforge.db.store import JobStore
-from tests.conftest import SPACES_DIR
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import SPACES_DIR, free_port
 
 
 def wait_for(predicate, timeout: float, what: str):

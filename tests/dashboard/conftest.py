@@ -4,9 +4,6 @@ headless Chromium driven by Playwright. Browser tests skip, saying why, when eit
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from tuneforge.api.app import create_app
 from tuneforge.api.submit import submit_job
 from tuneforge.core.settings import Settings
 from tuneforge.db.session import ensure_schema
-from tests.conftest import SPACES_DIR, unavailable
+from tests.conftest import SPACES_DIR, free_port, serve_in_thread, unavailable
 from tuneforge.worker.jobs import run_job_embedded
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,12 +20,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 GEMM = "replay:gemm_RTX_3090"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -52,21 +43,8 @@ def seeded(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def server(seeded) -> str:
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(seeded["settings"], run_jobs=True)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, name="dashboard-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(seeded["settings"], run_jobs=True), free_port(), "dashboard-test-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

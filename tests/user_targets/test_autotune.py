@@ -21,6 +21,7 @@ import pytest
 
 from tuneforge.autotune_keys import LookupKey
 from tuneforge.autotune_sources import LocalCache, ServerSource, StoredConfig, choose
+from tests.conftest import free_port
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "autotuned_kernel.py"
@@ -51,12 +52,6 @@ def _run_kernel(tmp_path: Path, cache: str, **extra: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _tuneforge(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tuneforge", *args], capture_output=True, text=True, timeout=120,
                           env=_env(tmp_path), cwd=tmp_path)
@@ -75,7 +70,7 @@ def seeded(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(seeded: Path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "tuneforge", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=_env(seeded), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
