@@ -7,7 +7,7 @@ Everything else about the distribution lives in pyproject.toml.
 
 from setuptools import find_packages, setup
 
-FOLDERS = ("api", "agents", "core", "db", "evaluators", "kernels", "search", "worker")
+FOLDERS = ("api", "agents", "bench", "core", "db", "evaluators", "kernels", "search", "worker")
 
 subpackages = find_packages(include=[pattern for folder in FOLDERS for pattern in (folder, f"{folder}.*")])
 setup(

@@ -15,7 +15,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                   submit_share: float = typer.Option(0.1, min=0, max=1, help="share of requests that submit a job")
                   ) -> None:
         """Start a server on loopback with a fresh database and key, load it, print p50/p99 and errors."""
-        from tuneforge.api.load_bench import percentile, run_load
+        from tuneforge.bench.api_load import percentile, run_load
         from tuneforge.core.settings import get_settings
 
         tally, wall_s = run_load(clients, seconds, submit_share, get_settings().spaces_dir)

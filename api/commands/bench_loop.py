@@ -17,7 +17,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                    database: Optional[str] = typer.Option(None, help="PostgreSQL URL for the distributed run"),
                    broker: Optional[str] = typer.Option(None, help="Redis URL for the distributed run")) -> None:
         """Median per-trial overhead of the loop on a replay device (evaluation costs ~0)."""
-        from tuneforge.worker.overhead_bench import distributed, embedded
+        from tuneforge.bench.loop import distributed, embedded
 
         budgets = [int(t) for t in trials.split(",")]
         settings = get_settings()

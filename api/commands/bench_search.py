@@ -61,12 +61,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                                                       "bench_search.png here"),
                as_json: bool = typer.Option(False, "--json", help="print the JSON table, no progress bars")) -> None:
         """Replay measured GPU tuning spaces; report median and quartiles of the fraction of optimum."""
-        from tuneforge.search.bench import kt_run
-        from tuneforge.search.bench.plot import plot_curves
-        from tuneforge.search.bench.runner import KERNEL_TUNER, best_times, plan, run_all, space_name, with_sources
-        from tuneforge.search.bench.replay_run import Trace
-        from tuneforge.search.bench.traces import load_traces, save_traces
-        from tuneforge.search.bench.stats import summarize
+        from tuneforge.bench.search import kt_run
+        from tuneforge.bench.search.plot import plot_curves
+        from tuneforge.bench.search.runner import KERNEL_TUNER, best_times, plan, run_all, space_name, with_sources
+        from tuneforge.bench.search.replay_run import Trace
+        from tuneforge.bench.search.traces import load_traces, save_traces
+        from tuneforge.bench.search.stats import summarize
         from tuneforge.search.strategies import get_strategy
 
         settings = get_settings()

@@ -27,7 +27,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                       as_json: bool = typer.Option(False, "--json")) -> None:
         """Per-trial overhead vs Optuna RDBStorage + TPE on SQLite and PostgreSQL; throughput of K jobs x P
         parallel on W workers vs the ideal; scaling; Redis commands and DB transactions per trial."""
-        from tuneforge.worker.service_bench import overhead, report, sleep_scale_for, throughput
+        from tuneforge.bench.service import overhead, report, sleep_scale_for, throughput
 
         if not (database and broker):
             fail("give --database postgresql://... and --broker redis://... (a Redis nobody else uses)")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tuneforge.evaluators.devices.replay import RecordedSpace
-from tuneforge.search.bench.replay_run import Trace
+from tuneforge.bench.search.replay_run import Trace
 
 # Kernel Tuner 1.5's single-objective search strategies (brute_force is not a search).
 # hybrid_vndx and adaptive_tabu_greywolf are the two generated with LLaMEA; skopt and

@@ -7,17 +7,14 @@ scheduler to claim, and stops them afterwards.
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from tuneforge.bench.deployment import Deployment
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.search.jobspec import build_job_spec
@@ -55,11 +52,7 @@ def embedded(trials: int, settings: Settings) -> Overhead:
 
 
 def distributed(trials: int, settings: Settings) -> Overhead:
-    env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
-           "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_REPLAY_SLEEP_SCALE": "0"}
-    commands = [["scheduler"]] + [["worker", "--device", "sim", "--concurrency", "2"]] * 2
-    procs = [subprocess.Popen([sys.executable, "-m", "tuneforge", *command], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True) for command in commands]
+    deployment = Deployment(settings, workers=2, concurrency=2, sleep_scale=0.0)
     try:
         store = JobStore(settings.database_url)
         job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random",
@@ -69,7 +62,4 @@ def distributed(trials: int, settings: Settings) -> Overhead:
             time.sleep(0.2)
         return _measure(store, job_id, "distributed (Redis + PostgreSQL, scheduler + 2 workers)", time.perf_counter() - started)
     finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=30)
+        deployment.stop()

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tuneforge.evaluators.devices.replay import load_recorded_space
-from tuneforge.search.bench.kt_run import plain_json, run_kernel_tuner
-from tuneforge.search.bench.replay_run import Trace, as_source, run_tuneforge
+from tuneforge.bench.search.kt_run import plain_json, run_kernel_tuner
+from tuneforge.bench.search.replay_run import Trace, as_source, run_tuneforge
 from tuneforge.search.transfer import SourceHistory
-from tuneforge.search.bench.stats import RunKey
+from tuneforge.bench.search.stats import RunKey
 
 TUNEFORGE, KERNEL_TUNER = "tuneforge", "kernel_tuner"
 

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from tuneforge.core.errors import UserInputError
-from tuneforge.search.bench.replay_run import Trace
-from tuneforge.search.bench.stats import RunKey
+from tuneforge.bench.search.replay_run import Trace
+from tuneforge.bench.search.stats import RunKey
 
 
 def save_traces(traces: dict[RunKey, Trace], budget: int, path: Path) -> None:

@@ -12,11 +12,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tuneforge.bench.deployment import Deployment
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import Candidate, Problem, TrialStatus
 from tuneforge.db.session import get_engine, normalize_url
@@ -138,37 +135,6 @@ def sleep_scale_for(settings: Settings, eval_ms: float) -> float:
     return 0.01 * eval_ms / 1000 / statistics.mean(walls)
 
 
-class Deployment:
-    """A scheduler and W single-slot evaluation workers, as `tuneforge scheduler` / `tuneforge worker`."""
-
-    def __init__(self, settings: Settings, workers: int, sleep_scale: float) -> None:
-        self.env = {**os.environ, "TUNEFORGE_DATABASE_URL": settings.database_url,
-                    "TUNEFORGE_BROKER_URL": settings.broker_url or "", "TUNEFORGE_SPACES_DIR": str(settings.spaces_dir),
-                    "TUNEFORGE_REPLAY_SLEEP_SCALE": f"{sleep_scale:g}", "TUNEFORGE_WORKER_HEARTBEAT_S": "1"}
-        self.procs = [self._spawn("scheduler")]
-        self.procs += [self._spawn("worker", "--device", "sim", "--concurrency", "1") for _ in range(workers)]
-        store = JobStore(settings.database_url)
-        deadline = time.monotonic() + 120
-        pids = {p.pid for p in self.procs[1:]}
-        while {int(w["name"].split("-")[1].split("@")[0]) for w in store.workers(within_s=3)} & pids != pids:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the workers did not report for work within 120 s")
-            time.sleep(0.2)
-
-    def _spawn(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "tuneforge", *args], env=self.env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
 def _redis_commands(client) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): stats["calls"] for name, stats in client.info("commandstats").items()}
 
@@ -186,7 +152,7 @@ def throughput(settings: Settings, *, workers: int, jobs: int, parallel: int, tr
     import redis
 
     client = redis.Redis.from_url(settings.broker_url)
-    deployment = Deployment(settings, workers, sleep_scale)
+    deployment = Deployment(settings, workers=workers, concurrency=1, sleep_scale=sleep_scale)
     try:
         store = JobStore(settings.database_url)
         redis_before, db_before = _redis_commands(client), _db_transactions(settings.database_url)

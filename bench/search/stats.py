@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tuneforge.search.bench.replay_run import Trace
+from tuneforge.bench.search.replay_run import Trace
 
 TARGET_FRACTION = 0.95
 # Quality levels of the time-to-quality columns.
