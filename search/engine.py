@@ -6,27 +6,29 @@ the proposals jobs get.
 
 Where candidates come from, in order: warm-start configs (best configs of related jobs,
 given by the caller), the strategy's own proposals, then its Optuna sampler. Configs the
-space forbids or that were already evaluated are never handed out.
+space forbids or that were already evaluated are never handed out: when the sampler proposes
+one, the nearest valid unseen config takes its place. The sampler is asked once per candidate,
+never again for the same slot: each ask fits its model over the whole history, and on a
+constrained space asking until it hit a valid unseen config cost about ten asks per trial.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 
 from tuneforge.core.types import Candidate, TrialResult, TrialStatus
 from tuneforge.search.encoding import decode, distributions, encode
+from tuneforge.search.pool import pool_for
 from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-# How often the sampler may propose a config the space forbids or one already evaluated
-# before the engine draws an unseen valid config itself.
-MAX_REDRAWS = 50
 
 
 @dataclass
@@ -112,22 +114,21 @@ class SearchEngine:
             for cand in self.strategy.propose(self.ctx, self.state.history, want - len(batch), pending=pending):
                 if len(batch) < want and fresh(cand):
                     enqueue(cand)
-        redraws = 0
         while len(batch) < want:
             trial = self.study.ask(self.dists)
-            cand = Candidate(decode(self.space, trial.params), origin=type(self.study.sampler).__name__)
+            sampler = type(self.study.sampler).__name__
+            cand = Candidate(decode(self.space, trial.params), origin=sampler)
             if fresh(cand):
                 batch.append(Proposal(trial, cand))
                 in_batch.add(self.identity(cand))
                 continue
-            self._tell_known(trial, self.identity(cand))
-            redraws += 1
-            if redraws >= MAX_REDRAWS:
-                config = self._unseen_valid(in_batch)
-                if config is None:
-                    break
-                enqueue(Candidate(config, origin="random-fill"))
-                redraws = 0
+            # The rejected ask becomes a failed trial, which samplers leave out of their models, and
+            # the valid unseen config closest to what the sampler wanted takes its place.
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            config = self._nearest_unseen(cand.params, in_batch)
+            if config is None:
+                break
+            enqueue(Candidate(config, origin=sampler, note="nearest valid unseen config to the sampler's proposal"))
         self.state.pending.update((self.identity(p.candidate), p.candidate) for p in batch)
         return batch
 
@@ -137,15 +138,19 @@ class SearchEngine:
         digest = hashlib.sha256(cand.source.encode()).hexdigest() if cand.source is not None else None
         return (*self.space.key(cand.params), digest)
 
-    def _tell_known(self, trial: optuna.trial.Trial, identity: tuple) -> None:
-        """A redraw: tell the sampler what it proposed is already known (or forbidden) so it moves on."""
-        known = self.state.seen.get(identity)
-        values = known.objective_values(self.ctx.objectives) if known else None
-        if values is None:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        else:
-            trial.set_user_attr("violations", [c.violation(known.metrics) for c in self.ctx.constraints])
-            self.study.tell(trial, values)
+    def _nearest_unseen(self, config: dict, in_batch: set[tuple]) -> dict | None:
+        """The valid config nearest to ``config`` (ties drawn at random) among those neither evaluated
+        nor handed out; None when the space has none left."""
+        pool = pool_for(self.space)
+        # Only plain configs count as taken: one tried with agent-written source is still unseen as a config.
+        taken = [pool.row_of.get(identity[:-1]) for identity in itertools.chain(self.state.seen, in_batch)
+                 if identity[-1] is None]
+        distance = pool.distances(config)
+        distance[[row for row in taken if row is not None]] = np.inf
+        if len(pool) and np.isfinite(distance.min()):
+            return pool.config(self.rng.choice(np.flatnonzero(distance == distance.min()).tolist()))
+        # A space too large to enumerate keeps only a sample in its pool: look beyond it.
+        return None if pool.complete else self._unseen_valid(in_batch)
 
     def _unseen_valid(self, in_batch: set[tuple]) -> dict | None:
         def taken(config: dict) -> bool:

@@ -20,8 +20,9 @@ SAMPLED_POINTS = 20_000
 
 
 class ConfigPool:
-    def __init__(self, space: Space, configs: list[Config]) -> None:
+    def __init__(self, space: Space, configs: list[Config], *, complete: bool = True) -> None:
         self.space = space
+        self.complete = complete  # every valid config of the space is in the pool (not a sample)
         self.keys = [space.key(c) for c in configs]
         self.row_of = {key: row for row, key in enumerate(self.keys)}
         self.index = np.array([[p.index(c[p.name]) for p in space.params] for c in configs], dtype=np.int64)
@@ -30,6 +31,7 @@ class ConfigPool:
         varying = sizes > 1
         self.features = (self.index[:, varying] / (sizes[varying] - 1)).astype(np.float64)
         self._sizes = sizes
+        self._ordinal = np.array([p.ordinal for p in space.params])
         self._groups: list[dict[int, np.ndarray]] | None = None
         self._codes: list[np.ndarray] | None = None
 
@@ -41,6 +43,14 @@ class ConfigPool:
 
     def row(self, config: Config) -> int | None:
         return self.row_of.get(self.space.key(config))
+
+    def distances(self, config: Config) -> np.ndarray:
+        """How far each pool config lies from ``config`` (which may be invalid): an ordinal parameter
+        adds its index distance scaled to [0, 1], any other parameter 1 when it differs."""
+        target = np.array([p.index(config[p.name]) for p in self.space.params])
+        steps = np.abs(self.index - target)
+        scaled = np.where(self._ordinal, steps / np.maximum(self._sizes - 1, 1), steps > 0)
+        return scaled.sum(axis=1).astype(np.float64)
 
     def neighbours(self, row: int) -> np.ndarray:
         """Rows that differ from ``row`` in exactly one parameter (any value of it)."""
@@ -69,12 +79,13 @@ def pool_for(space: Space) -> ConfigPool:
     """The pool of a space, built once per space object and kept on it."""
     pool = getattr(space, "_config_pool", None)
     if pool is None:
-        if space.allowed is not None or space.cartesian_size <= MAX_ENUMERATED:
+        complete = space.allowed is not None or space.cartesian_size <= MAX_ENUMERATED
+        if complete:
             configs = list(space.valid_configs())
         else:
             rng = random.Random(0)
             unique = {space.key(c): c for c in (space.sample_valid(rng) for _ in range(SAMPLED_POINTS))}
             configs = list(unique.values())
-        pool = ConfigPool(space, configs)
+        pool = ConfigPool(space, configs, complete=complete)
         space._config_pool = pool
     return pool
