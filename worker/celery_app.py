@@ -21,10 +21,13 @@ def make_celery(settings: Settings) -> Celery:
     # No result backend: evaluation tasks push their results to the loop that waits for them.
     app = Celery("tuneforge", broker=settings.broker_url, include=["tuneforge.worker.tasks"])
     # kombu sweeps for a dead worker's unacknowledged tasks every interval x throttle seconds
-    # (100 s by default); sweep often enough that redelivery follows the visibility timeout.
+    # (100 s by default); sweep often enough that redelivery follows the visibility timeout. A
+    # sweeping worker holds a lock in Redis; one killed mid-sweep leaves it held until it expires
+    # (300 s by default), and no task comes back meanwhile: let it expire after one interval.
+    restore_interval = max(1, min(10, settings.visibility_timeout_s // 3))
     transport = {"visibility_timeout": settings.visibility_timeout_s,
-                 "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_s // 3)),
-                 "unacked_restore_throttle": 1}
+                 "unacked_restore_interval": restore_interval, "unacked_restore_throttle": 1,
+                 "unacked_mutex_expire": restore_interval}
     app.conf.update(
         task_acks_late=True,  # a task is acknowledged after it ran, so a dead worker's task comes back
         task_reject_on_worker_lost=True,

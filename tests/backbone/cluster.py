@@ -1,13 +1,17 @@
 """A distributed deployment in subprocesses, started as the README says: `tuneforge serve`,
-`tuneforge scheduler`, `tuneforge worker`; plus a private Redis server for broker faults."""
+`tuneforge scheduler`, `tuneforge worker`; plus a private Redis server and a private PostgreSQL
+cluster for the faults of the services."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,6 +60,55 @@ class PrivateRedis:
             self.proc.wait(10)
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test's own (initdb into a temporary folder, a free port), so
+    restarting it disturbs nobody. PostgreSQL refuses to run as root: as root, it runs as postgres."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        self.bin = found[-1].parent if found else None
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.home = Path(tempfile.mkdtemp(prefix="tuneforge-pg-"))
+        self.data = self.home / "data"
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.home, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.home / "server.log"), "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        """A fast shutdown: every client connection is cut, as when the server restarts."""
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -90,6 +143,17 @@ class Cluster:
         proc = self.start(name, "worker", "--device", "sim", "--concurrency", str(concurrency))
         wait_for(lambda: any(w["name"].startswith(f"sim-{proc.pid}@") for w in self.store.workers(within_s=3)),
                  60, f"{name} to report for work")
+
+    def tasks_received(self, name: str) -> list[str]:
+        """Ids of the tasks worker ``name`` took, in order, as often as each was delivered."""
+        return re.findall(r"Task tuneforge\.\w+\[([0-9a-f-]+)\] received", self.log(name))
+
+    def celery_worker(self, name: str) -> tuple[int, list[int]] | None:
+        """The Celery worker process under ``tuneforge worker``'s supervisor and its pool processes,
+        once the pool is up; None before."""
+        below = children(self.procs[name].pid)
+        pool = children(below[0]) if below else []
+        return (below[0], pool) if pool else None
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> subprocess.Popen:
         proc = self.procs[name]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import time
 import httpx
 import pytest
 
-from tests.backbone.cluster import Cluster, PrivateRedis, assert_each_trial_once, group_alive, wait_for
+from tests.backbone.cluster import (Cluster, PrivatePostgres, PrivateRedis, assert_each_trial_once, group_alive,
+                                    wait_for)
+from tests.conftest import unavailable
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -30,6 +33,17 @@ def private_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_postgres():
+    server = PrivatePostgres()
+    if server.bin is None:
+        unavailable("PostgreSQL's server programs (/usr/lib/postgresql/*/bin) are not installed")
+    server.init()
+    server.start()
+    yield server
+    server.remove()
 
 
 def test_eight_jobs_share_one_worker_with_two_slots(cluster):
@@ -88,24 +102,65 @@ def test_cancel_within_a_second_and_events_stream(cluster):
     assert cluster.store.get_job(job_id)["n_trials"] == stopped_at, "trials kept coming after the cancel"
 
 
-def test_evaluation_worker_killed_again_and_again_loses_no_trial(cluster):
-    cluster.env["TUNEFORGE_REPLAY_SLEEP_SCALE"] = "3"  # evaluations of about a second: kills land mid-task
+def test_evaluation_worker_killed_twenty_times_loses_no_trial_and_stores_none_twice(cluster):
+    cluster.env["TUNEFORGE_REPLAY_SLEEP_SCALE"] = "0.5"  # evaluations of about a third of a second
     cluster.serve()
     cluster.start("scheduler", "scheduler")
-    cluster.worker("steady", concurrency=1)
     cluster.worker("victim", concurrency=2)
-    budget = 40
-    job_id = cluster.submit(trials=budget, strategy="tpe", parallelism=3, seed=3)
-    kills = 0
-    while cluster.store.get_job(job_id)["status"] in ("queued", "running") and kills < 4:
-        time.sleep(1.5)
-        cluster.kill("victim")  # its whole process group, as when the machine dies
-        kills += 1
-        cluster.worker("victim", concurrency=2)
-    assert kills >= 3, "the job finished before the faults; make evaluations slower"
+    # More candidates in flight than the victim has slots: each restart finds work waiting at once,
+    # and the job advances only while the victim lives, so it outlasts the kills on any machine.
+    budget = 60
+    job_id = cluster.submit(trials=budget, strategy="tpe", parallelism=6, seed=3)
+    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 1, 90, "the first trial")
+    for kill in range(20):
+        received = cluster.tasks_received("victim")
+        wait_for(lambda: len(cluster.tasks_received("victim")) > len(received), 60, f"a task before kill {kill}")
+        time.sleep(0.1)  # the kill lands mid-evaluation
+        celery, pool = cluster.celery_worker("victim")
+        for pid in (celery, *pool):  # as when the machine dies; its supervisor starts a fresh worker
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: (current := cluster.celery_worker("victim")) is None or current[0] != celery, 30,
+                 "the killed worker to be gone")
+    assert cluster.store.get_job(job_id)["n_trials"] < budget, "the job finished before the faults"
     trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], budget)
     lost = [t for t in trials if t["status"] == "timeout" or "no worker" in (t["log"] or "")]
     assert not lost, [(t["status"], t["log"]) for t in lost]  # the replay records its own failures too
+    received = cluster.tasks_received("victim")
+    assert len(received) - len(set(received)) >= 10, "too few kills caught a task mid-evaluation"
+
+
+def test_postgres_restarted_mid_job_the_job_completes(private_postgres, redis_url, tmp_path):
+    cluster = Cluster(tmp_path, private_postgres.url, redis_url)
+    try:
+        cluster.serve()
+        cluster.start("scheduler", "scheduler")
+        cluster.worker("worker")
+        job_id = cluster.submit(trials=30, strategy="tpe", parallelism=2, seed=11)
+        wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 90, "the first trials")
+        private_postgres.stop()  # every connection of every process is cut
+        time.sleep(1.0)
+        private_postgres.start()
+        assert cluster.store.get_job(job_id)["n_trials"] < 30, "the job finished before the restart"
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], 30)
+    finally:
+        cluster.stop()
+
+
+def test_time_budget_stops_a_distributed_job(cluster):
+    cluster.serve()
+    cluster.start("scheduler", "scheduler")
+    cluster.worker("worker")
+    budget_s, parallelism = 10.0, 2  # the replayed evaluations charge about 0.7 s each
+    job_id = cluster.submit(trials=500, seconds=budget_s, strategy="random", parallelism=parallelism, seed=13)
+    job = cluster.finished(job_id)
+    assert job["status"] == "succeeded", job["error"]
+    trials = cluster.store.trials(job_id)
+    assert [t["number"] for t in trials] == list(range(len(trials))) and len(trials) < 500
+    costs = [t["cost_s"] for t in trials]
+    # Nothing is sent once the budget is spent; what was in flight then still counts.
+    assert sum(costs) >= budget_s
+    assert sum(costs[:-parallelism]) < budget_s, "candidates were sent after the time budget was spent"
+    assert job["spent_seconds"] == pytest.approx(sum(costs))
 
 
 def test_killed_scheduler_job_resumes_in_another(cluster):
