@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 CHECK_S = 0.5  # how soon a cancel, or the loss of the lease, stops the loop
 
 TrialCallback = Callable[[dict[str, Any], dict[str, Any]], None]  # (job, stored trial)
+# A job's current share of the evaluation slots (its cap on candidates in flight); None: no cap yet.
+SlotShare = Callable[[str], "int | None"]
 
 
 class LeaseWatch:
@@ -81,8 +83,10 @@ class LeaseWatch:
 
 class TuningLoop:
     def __init__(self, store: JobStore, settings: Settings, runner: EvaluationRunner, *, owner: str,
-                 on_trial: TrialCallback | None = None, shutdown: threading.Event | None = None) -> None:
+                 on_trial: TrialCallback | None = None, shutdown: threading.Event | None = None,
+                 share: SlotShare | None = None) -> None:
         self.store = store
+        self.share = share
         self.settings = settings
         self.runner = runner
         self.owner = owner
@@ -139,7 +143,9 @@ class TuningLoop:
         keys = itertools.count()
         try:
             while not watch.ended:
-                room = min(job["parallelism"], job["budget_trials"] - engine.n_told) - len(in_flight)
+                share = self.share(job_id) if self.share is not None else None
+                width = job["parallelism"] if share is None else min(share, job["parallelism"])
+                room = min(width, job["budget_trials"] - engine.n_told) - len(in_flight)
                 out_of_time = job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]
                 proposals = engine.ask(room) if room > 0 and not out_of_time else []
                 if watch.ended:
@@ -186,4 +192,4 @@ class TuningLoop:
                                versions=versions())
 
 
-__all__ = ["LeaseWatch", "TrialCallback", "TuningLoop"]
+__all__ = ["LeaseWatch", "SlotShare", "TrialCallback", "TuningLoop"]

@@ -8,16 +8,18 @@ from typing import Any
 
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
-from tuneforge.search.loop import TrialCallback, TuningLoop
+from tuneforge.search.loop import SlotShare, TrialCallback, TuningLoop
 from tuneforge.search.runner import EvaluationRunner
 from tuneforge.worker.owner import OWNER
 
 
 def run_job(job_id: str, settings: Settings, runner: EvaluationRunner, *, on_trial: TrialCallback | None = None,
-            owner: str = OWNER, shutdown: threading.Event | None = None) -> dict[str, Any] | None:
-    """Run (or resume) a job to its end; None when another process holds it or this one is stopping."""
+            owner: str = OWNER, shutdown: threading.Event | None = None,
+            share: SlotShare | None = None) -> dict[str, Any] | None:
+    """Run (or resume) a job to its end; None when another process holds it or this one is stopping.
+    ``share``: the job's cap on candidates in flight, when slots are shared with other jobs."""
     return TuningLoop(JobStore(settings.database_url), settings, runner, owner=owner, on_trial=on_trial,
-                      shutdown=shutdown).run(job_id)
+                      shutdown=shutdown, share=share).run(job_id)
 
 
 def runner_factory(settings: Settings) -> Callable[[], EvaluationRunner]:

@@ -18,6 +18,7 @@ from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus
 from tuneforge.db.store import JobStore
 from tuneforge.search.runner import EvaluationRunner
+from tuneforge.worker.fair_share import FairShare
 from tuneforge.worker.jobs import run_job, runner_factory
 from tuneforge.worker.owner import OWNER
 
@@ -35,6 +36,8 @@ class JobScheduler:
         self.owner = owner
         self.stopping = threading.Event()
         self.active: dict[str, threading.Thread] = {}
+        # Distributed loops share the workers' slots with every running job (worker/fair_share.py).
+        self.share = FairShare(settings) if settings.distributed else None
         self._thread = threading.Thread(target=self.serve, name="tuneforge-scheduler", daemon=True)
 
     def start(self) -> None:
@@ -77,7 +80,7 @@ class JobScheduler:
     def _run(self, job_id: str) -> None:
         runner = self.new_runner()
         try:
-            run_job(job_id, self.settings, runner, owner=self.owner, shutdown=self.stopping)
+            run_job(job_id, self.settings, runner, owner=self.owner, shutdown=self.stopping, share=self.share)
         except Exception:
             log.exception("job %s: loop error", job_id)
         finally:

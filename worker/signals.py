@@ -13,18 +13,21 @@ def connect_worker_signals(settings: Settings, queues: list[str]) -> None:
     store = JobStore(settings.database_url)
     stop = threading.Event()
 
-    def announce(name: str) -> None:
-        store.worker_seen(name, queues, {"mode": "distributed"})
+    def announce(name: str, concurrency: int) -> None:
+        # The slots count towards the queues' fair shares (``worker/fair_share.py``).
+        store.worker_seen(name, queues, {"mode": "distributed", "concurrency": concurrency})
 
     @worker_ready.connect(weak=False)
     def on_ready(sender=None, **_):
         name = sender.hostname if sender is not None else "worker"
-        announce(name)
+        # The sender is the worker's consumer; its controller knows the pool's size.
+        concurrency = int(getattr(getattr(sender, "controller", None), "concurrency", None) or 1)
+        announce(name, concurrency)
 
         def beat() -> None:
             while not stop.wait(settings.worker_heartbeat_s):
                 try:
-                    announce(name)
+                    announce(name, concurrency)
                 except Exception:  # the database restarting must not stop the beats
                     pass
 

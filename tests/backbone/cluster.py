@@ -161,8 +161,9 @@ class Cluster:
         proc.wait(30)
         return proc
 
-    def submit(self, **request) -> str:
+    def submit(self, key: str | None = None, **request) -> str:
         response = httpx.post(f"{self.url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", **request},
+                              headers={"Authorization": f"Bearer {key}"} if key else {},
                               timeout=60)  # the first submit loads the device registry
         assert response.status_code == 201, response.text
         return response.json()["id"]

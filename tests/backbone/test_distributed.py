@@ -16,6 +16,7 @@ import pytest
 from tests.backbone.cluster import (Cluster, PrivatePostgres, PrivateRedis, assert_each_trial_once, group_alive,
                                     wait_for)
 from tests.conftest import unavailable
+from tuneforge.db.accounts import KeyStore
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -76,6 +77,27 @@ def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
     response = httpx.post(f"{cluster.url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", "trials": 3},
                           timeout=60)
     assert response.status_code == 400 and "eval.sim" in response.json()["detail"]
+
+
+def test_slots_are_shared_fairly_between_accounts(cluster):
+    keys = {account: KeyStore(cluster.database_url).create(f"{account}-key", account, ("read", "submit"))[1]
+            for account in ("alice", "bob")}
+    cluster.env["TUNEFORGE_REPLAY_SLEEP_SCALE"] = "0.3"
+    cluster.serve()
+    cluster.worker("worker", concurrency=4)
+    # Alice runs two jobs, Bob one, each asking for all four slots. In proportion to what they ask
+    # Bob would get a third of the slots; shared by account he gets half.
+    jobs = {cluster.submit(keys["alice"], trials=10_000, strategy="random", parallelism=4, seed=i): "alice"
+            for i in range(2)}
+    jobs[cluster.submit(keys["bob"], trials=10_000, strategy="random", parallelism=4, seed=9)] = "bob"
+    cluster.start("scheduler", "scheduler")  # after the submits: no job runs alone at first
+    wait_for(lambda: sum(cluster.store.get_job(j)["n_trials"] for j in jobs) >= 150, 120, "150 trials")
+    for job_id in jobs:
+        cluster.store.cancel_job(job_id)
+    busy = {"alice": 0.0, "bob": 0.0}
+    for job_id, account in jobs.items():
+        busy[account] += sum(t["timings"]["wall_s"] for t in cluster.store.trials(job_id))
+    assert busy["bob"] / (busy["alice"] + busy["bob"]) > 0.42, busy
 
 
 def test_cancel_within_a_second_and_events_stream(cluster):
