@@ -24,6 +24,11 @@ def live_workers_by_queue(settings: Settings) -> dict[str, list[dict[str, Any]]]
     return dict(by_queue)
 
 
+def slots(workers: list[dict[str, Any]]) -> int:
+    """Evaluations these workers run at once, from the concurrency in their heartbeats."""
+    return sum(int(w["info"].get("concurrency", 1)) for w in workers)
+
+
 def ensure_device_served(settings: Settings, device: str) -> None:
     """Raise UserInputError naming the fix when no process here (embedded) or no live worker
     (distributed) can evaluate candidates for ``device``."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import resolve_device
-from tuneforge.worker.availability import live_workers_by_queue
+from tuneforge.worker.availability import live_workers_by_queue, slots
 from tuneforge.worker.celery_app import eval_queue
 
 log = logging.getLogger(__name__)
@@ -92,15 +92,14 @@ class FairShare:
             return self._shares.get(job_id)
 
     def _compute(self) -> dict[str, int]:
-        slots = {queue: sum(int(w["info"].get("concurrency", 1)) for w in workers)
-                 for queue, workers in live_workers_by_queue(self.settings).items()}
+        live = {queue: slots(workers) for queue, workers in live_workers_by_queue(self.settings).items()}
         demands: dict[str, list[Demand]] = defaultdict(list)
         # Oldest first, so with fewer slots than jobs the oldest get theirs.
         for job in reversed(self.store.list_jobs(status="running", limit=MAX_RUNNING)):
             demands[self._queue(job["device"])].append(Demand(job["id"], job["account"], job["parallelism"]))
         shares: dict[str, int] = {}
         for queue, queued in demands.items():
-            shares.update(fair_shares(slots.get(queue, 0), queued))
+            shares.update(fair_shares(live.get(queue, 0), queued))
         return shares
 
     def _queue(self, device: str) -> str:

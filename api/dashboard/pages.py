@@ -109,6 +109,23 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
                                       {"targets": list(all_targets().values()), "counts": counts})
 
 
+@pages.get("/dashboard/workers", response_class=HTMLResponse)
+def workers(request: Request, settings: Settings = Depends(settings_of)) -> HTMLResponse:
+    """Live workers per evaluation queue (distributed mode); a queue nobody serves is shown empty."""
+    queues = None
+    if settings.distributed:
+        from tuneforge.worker.availability import live_workers_by_queue, slots
+        from tuneforge.worker.celery_app import DEVICE_QUEUES, eval_queue
+
+        live = live_workers_by_queue(settings)
+        queues = []
+        for kind in DEVICE_QUEUES:
+            serving = sorted(live.get(eval_queue(kind), []), key=lambda w: w["name"])
+            queues.append({"name": eval_queue(kind), "kind": kind, "workers": serving, "slots": slots(serving)})
+    return templates.TemplateResponse(request, "workers.html",
+                                      {"queues": queues, "embedded_workers": settings.embedded_workers})
+
+
 @pages.get("/dashboard/targets/{name}", response_class=HTMLResponse)
 def target(request: Request, name: str, store: JobStore = Depends(store_of),
            settings: Settings = Depends(settings_of)) -> HTMLResponse:

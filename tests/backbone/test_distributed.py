@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -72,6 +73,10 @@ def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
     assert live["cuda"] == [] and len(live["replay:gemm_RTX_3090"]) == 1
     served = httpx.get(f"{cluster.url}/api/v1/devices", timeout=60).json()["devices"]
     assert {row["spec"]: row["live_workers"] for row in served} == live
+    page = httpx.get(f"{cluster.url}/dashboard/workers", timeout=60).text  # open on loopback: no sign-in
+    rows = dict(re.findall(r'<tr data-queue="([\w.]+)">(.*?)</tr>', page, re.S))
+    assert live["replay:gemm_RTX_3090"][0] in rows["eval.sim"] and "none" not in rows["eval.sim"]
+    assert "none: jobs for its devices are refused" in rows["eval.cuda"]
     # A worker that stops is no longer counted: its queue's jobs are refused at once.
     cluster.kill("worker", signal.SIGTERM)
     response = httpx.post(f"{cluster.url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", "trials": 3},

@@ -71,6 +71,14 @@ def test_submitted_job_appears_and_its_progress_updates_live(page):
     screenshot(page, "jobs")
 
 
+def test_workers_page_says_where_candidates_run(page):
+    page.goto("/dashboard")
+    page.click("nav >> text=Workers")
+    page.wait_for_url(re.compile(r"/dashboard/workers$"))
+    # This server runs embedded; distributed mode lists live workers per queue (tests/backbone).
+    assert "evaluates candidates itself, 1 at a time" in page.locator("#mode").inner_text()
+
+
 def test_multi_objective_job_plots_its_pareto_front(page, seeded):
     page.goto(f"/dashboard/jobs/{seeded['accel']}")
     page.wait_for_selector("body[data-job-done]", timeout=30_000)
