@@ -246,7 +246,8 @@ def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.
 @app.command()
 def worker(device: list[str] = typer.Option(["sim"], "--device", help="device kinds served: cuda, cpu, sim"),
            concurrency: int = typer.Option(2, help="evaluations run at once"),
-           pool: str = typer.Option("prefork", help="prefork, threads or solo")) -> None:
+           pool: str = typer.Option("prefork", help="prefork, threads or solo (only prefork enforces the "
+                                                    "evaluation time limit)")) -> None:
     """Run a Celery worker that evaluates candidates (distributed mode: TUNEFORGE_BROKER_URL must be set;
     job loops run in `tuneforge scheduler`)."""
     from tuneforge.worker.celery_app import DEVICE_QUEUES, eval_queue

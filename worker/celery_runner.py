@@ -5,7 +5,8 @@ backend, no task waiting on a task).
 A delivery is keyed by the loop's submission key, so a task that runs twice (redelivered after
 its worker died) has its second result dropped. A task that never reports (its worker died and
 the broker lost the message, e.g. Redis restarted empty) is sent again when the broker's identity
-changes, and reported ``timeout`` after the redelivery window otherwise.
+changes, and reported ``timeout`` after the redelivery window otherwise. That window is a backstop
+for lost messages only: the evaluation timeout itself belongs to the worker (``worker/tasks.py``).
 """
 
 from __future__ import annotations
@@ -107,8 +108,10 @@ class CelerySession:
         self.send(key, "tuneforge.evaluate", [*self.args, candidate])
 
     def send(self, key: int, task: str, args: list[Any]) -> None:
+        # The worker enforces the time limit and reports ``timeout`` itself (worker/tasks.py).
         self.runner.app.send_task(task, args=[*args, self.runner.settings_dict, self.reply_to, key],
-                                  queue=self.queue, ignore_result=True, retry=True, retry_policy=SEND_RETRY)
+                                  queue=self.queue, ignore_result=True, retry=True, retry_policy=SEND_RETRY,
+                                  time_limit=self.runner.settings.eval_timeout_s)
         self.sent[key] = (task, args, time.monotonic())
 
     def wait(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:

@@ -190,6 +190,19 @@ def test_time_budget_stops_a_distributed_job(cluster):
     assert job["spent_seconds"] == pytest.approx(sum(costs))
 
 
+def test_the_worker_owns_the_evaluation_timeout(cluster):
+    cluster.env.update(TUNEFORGE_EVAL_TIMEOUT_S="1", TUNEFORGE_REPLAY_SLEEP_SCALE="20")  # evaluations of ~14 s
+    cluster.serve()
+    cluster.start("scheduler", "scheduler")
+    cluster.worker("worker")
+    job_id = cluster.submit(trials=4, strategy="random", parallelism=2, seed=17)
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120)["id"], 4)
+    assert {t["status"] for t in trials} == {"timeout"}
+    assert all("overran its time limit of 1 s" in t["log"] for t in trials), [t["log"] for t in trials]
+    received = cluster.tasks_received("worker")
+    assert len(received) == len(set(received)), "a timed-out evaluation was run again"
+
+
 def test_killed_scheduler_job_resumes_in_another(cluster):
     cluster.serve()
     cluster.start("scheduler-1", "scheduler")
