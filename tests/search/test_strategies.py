@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from tuneforge.core.space import Constraint, Param, Space
 from tuneforge.core.types import Candidate, TrialResult, TrialStatus
 from tuneforge.search.engine import SearchEngine
 from tuneforge.search.results import pareto_front
@@ -157,3 +158,13 @@ def test_no_restart_before_a_stall_or_without_budget_left_to_use_it():
     late = _stalled_history(space, 45)
     assert get_strategy("bandit").propose(context(space, budget=len(late) + 3, options=RESTARTS), late, 1)[0].origin \
         != "bandit:restart"
+
+
+def test_the_sampler_is_asked_at_most_twice_per_trial_on_a_tight_space():
+    # Each ask fits the sampler's model over the whole history. Asking again after every forbidden or
+    # repeated proposal cost about ten asks per trial where a tenth of the space is valid.
+    space = Space([Param("x", tuple(range(16))), Param("y", tuple(range(16))), Param("z", (1, 2, 4, 8))],
+                  constraints=[Constraint("x + y <= 6", lambda c: c["x"] + c["y"] <= 6)])
+    engine = run_engine("tpe", context(space, budget=25), trials=25)
+    assert len(engine.study.trials) <= 2 * 25  # one ask, plus one enqueued repair when it was rejected
+    assert any(h.candidate.note for h in engine.history), "the space should force some repairs"
