@@ -142,13 +142,18 @@ class TuningLoop:
             while not watch.ended:
                 room = min(job.parallelism, job.budget_trials - engine.n_told) - len(in_flight)
                 out_of_time = job.budget_seconds is not None and engine.spent_s >= job.budget_seconds
-                proposals = engine.ask(room) if room > 0 and not out_of_time else []
+                # One pick at a time (each aware of the ones in flight): a wide batch of model-based
+                # picks takes long, and between picks a cancel is seen and a slot starts work at once.
+                while room > 0 and not out_of_time and not watch.ended:
+                    picked = engine.ask(1)
+                    if not picked:
+                        break  # every valid config has been proposed
+                    key = next(keys)
+                    in_flight[key] = picked[0]
+                    session.submit(key, picked[0].candidate.to_dict())
+                    room -= 1
                 if watch.ended:
                     break  # cancelled while the strategy was proposing: nothing more is evaluated
-                for proposal in proposals:
-                    key = next(keys)
-                    in_flight[key] = proposal
-                    session.submit(key, proposal.candidate.to_dict())
                 if not in_flight:
                     break  # the budget is spent, or every valid config has been evaluated
                 for key, raw in session.wait(CHECK_S):
