@@ -48,6 +48,7 @@ class Job(Base):
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reference's TrialResult on this device
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # summary: best config, Pareto front
     account: Mapped[str | None] = mapped_column(String(64), index=True)  # who submitted it; None = local/open
+    key_name: Mapped[str | None] = mapped_column(String(64), index=True)  # with which of its keys
     transfer: Mapped[list[Any] | None] = mapped_column(JSON)  # sources learned from: [{name, weight, trials}]
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker holding the job's lease
     heartbeat_at: Mapped[datetime | None]
@@ -177,7 +178,11 @@ class ApiKey(Base):
     account: Mapped[str] = mapped_column(String(64), index=True)
     scopes: Mapped[list[Any]]
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    requests_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's setting
+    # The key's own limits, within its account's (None: only the server's per-account settings apply).
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
+    quota_trials_per_day: Mapped[int | None] = mapped_column(Integer)
+    quota_device_seconds_per_day: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 

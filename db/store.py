@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
 from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
-from tuneforge.db.records import BestConfigRecord, JobRecord, TrialRecord, WorkerRecord, from_row
-from tuneforge.db.session import retry_disconnects_in, session_scope
+from tuneforge.db.records import (BestConfigRecord, JobRecord, SubmitUsage, TrialRecord, Usage, WorkerRecord,
+                                  from_row)
+from tuneforge.db.session import get_engine, retry_disconnects_in, session_scope
+
+Admission = Callable[[SubmitUsage], None]  # raises to refuse a submit
+_LOCAL_ADMISSION = threading.Lock()
 
 
 @retry_disconnects_in
@@ -23,9 +32,17 @@ class JobStore:
         self.url = url
 
     # -- jobs -----------------------------------------------------------------------------------
-    def create_job(self, spec, account: str | None = None) -> str:
-        with session_scope(self.url) as s:
-            job = Job(account=account, target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
+    def create_job(self, spec, account: str | None = None, *, key_name: str | None = None,
+                   admit: Admission | None = None) -> str:
+        """Store a queued job. ``admit`` sees the account's (and key's) usage and raises to refuse;
+        the check and the insert are one transaction that no other submit of the account interleaves
+        with, so two submits at once cannot both take the last free slot of a quota."""
+        with self._admission(account) as s:
+            if admit is not None:
+                since = utcnow() - timedelta(days=1)
+                key_usage = None if key_name is None else self._usage(s, Job.key_name == key_name, since)
+                admit(SubmitUsage(self._usage(s, self._of_account(account), since), key_usage))
+            job = Job(account=account, key_name=key_name, target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
                       problem_key=spec.problem.key(), device=spec.device, strategy=spec.strategy,
                       objectives=[asdict(o) for o in spec.objectives],
                       constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
@@ -118,17 +135,32 @@ class JobStore:
             s.execute(query.values(status=status.value, error=error, result=result, finished_at=utcnow(),
                                    heartbeat_at=None))
 
-    def account_usage(self, account: str | None, since: datetime) -> tuple[int, int, float]:
-        """(queued + running jobs, trials budgeted by jobs created since ``since``, device-seconds those
-        jobs spent)."""
-        active_states = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+    @contextmanager
+    def _admission(self, account: str | None) -> Iterator[Session]:
+        """A transaction serialized with every other submit of ``account``: PostgreSQL holds an
+        advisory lock on the account until commit; a SQLite file has one writing server process, in
+        which a lock does the same."""
+        if get_engine(self.url).dialect.name != "postgresql":
+            with _LOCAL_ADMISSION, session_scope(self.url) as s:
+                yield s
+            return
         with session_scope(self.url) as s:
-            mine = Job.account.is_(None) if account is None else Job.account == account
-            active = s.scalar(select(func.count()).select_from(Job).where(mine, Job.status.in_(active_states)))
-            trials, seconds = s.execute(select(func.coalesce(func.sum(Job.budget_trials), 0),
-                                               func.coalesce(func.sum(Job.spent_seconds), 0.0))
-                                        .where(mine, Job.created_at >= since)).one()
-            return int(active), int(trials), float(seconds)
+            lock = int.from_bytes(hashlib.sha256(f"submit:{account}".encode()).digest()[:8], "big", signed=True)
+            s.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
+            yield s
+
+    @staticmethod
+    def _of_account(account: str | None):
+        return Job.account.is_(None) if account is None else Job.account == account
+
+    @staticmethod
+    def _usage(s: Session, mine, since: datetime) -> Usage:
+        active_states = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+        active = s.scalar(select(func.count()).select_from(Job).where(mine, Job.status.in_(active_states)))
+        trials, seconds = s.execute(select(func.coalesce(func.sum(Job.budget_trials), 0),
+                                           func.coalesce(func.sum(Job.spent_seconds), 0.0))
+                                    .where(mine, Job.created_at >= since)).one()
+        return Usage(int(active), int(trials), float(seconds))
 
     def cancel_job(self, job_id: str, account: str | None = None) -> JobRecord:
         """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops.

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import settings_of, store_of
-from tuneforge.api.quotas import check_submit
+from tuneforge.api.quotas import admission
 from tuneforge.api.schemas import (COMMON, INT32_MAX, JobCreate, JobCreated, JobPublic, JobStatusName, TrialPublic,
                                    errors, public)
 from tuneforge.api.submit import submit_job
@@ -31,10 +31,11 @@ def _job_id():
 
 
 @router.post("", status_code=201, response_model=JobCreated, responses=errors(400, *COMMON))
-def create_job(body: JobCreate, settings: Settings = Depends(settings_of), store: JobStore = Depends(store_of),
+def create_job(body: JobCreate, settings: Settings = Depends(settings_of),
                who: Principal = Depends(require("submit"))) -> JobCreated:
-    check_submit(settings, store, who.owns, body.trials)
-    job_id = submit_job(settings, body.model_dump(), account=who.owns)
+    job_id = submit_job(settings, body.model_dump(), account=who.owns,
+                        key_name=who.key_name if who.key_id is not None else None,
+                        admit=admission(settings, who, body.trials))
     KeyStore(settings.database_url).audit(who.account, who.key_name, "job.submit", job_id)
     return JobCreated(id=job_id, status=JobStatus.QUEUED.value, url=f"/api/v1/jobs/{job_id}")
 
