@@ -21,6 +21,6 @@ def submit_job(settings: Settings, request: dict[str, Any], account: str | None 
         raise UserInputError(f"parallelism (--parallel) {parallelism} exceeds this server's limit of "
                              f"{settings.max_parallelism} (TUNEFORGE_MAX_PARALLELISM)")
     request = {**request, "options": validate_options(request.get("strategy", "bandit"), request.get("options"))}
-    spec = build_job_spec(settings, **request)
+    spec = build_job_spec(settings, **request, account=account)
     ensure_device_served(settings, spec.device)
     return JobStore(settings.database_url).create_job(spec, account=account)

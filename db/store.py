@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
-from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
+from tuneforge.db.models import BestConfig, Job, KernelBundle, Trial, WorkerSeen, utcnow
 from tuneforge.db.session import retry_disconnects_in, session_scope
 
 
@@ -26,6 +26,13 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
 
 def best_to_dict(best: BestConfig) -> dict[str, Any]:
     return {c.name: _jsonable(getattr(best, c.name)) for c in BestConfig.__table__.columns if c.name != "id"}
+
+
+def _store_bundle(s, *, owner: str, sha256: str, document: dict[str, Any]) -> None:
+    """The bundle's row, once per (owner, content hash): the same bundle submitted again is the same target."""
+    found = s.scalar(select(KernelBundle.id).where(KernelBundle.owner == owner, KernelBundle.sha256 == sha256))
+    if found is None:
+        s.add(KernelBundle(owner=owner, sha256=sha256, name=document["name"], document=document))
 
 
 def _jsonable(value: Any) -> Any:
@@ -45,7 +52,10 @@ class JobStore:
                       objectives=[asdict(o) for o in spec.objectives],
                       constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
                       budget_seconds=spec.budget_seconds, parallelism=spec.parallelism, seed=spec.seed,
-                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0)
+                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0,
+                      bundle_sha256=spec.bundle_sha256)
+            if spec.bundle is not None:
+                _store_bundle(s, owner=spec.bundle_owner, sha256=spec.bundle_sha256, document=spec.bundle)
             s.add(job)
             s.flush()
             return job.id
@@ -158,6 +168,15 @@ class JobStore:
                 job.status = JobStatus.CANCELLED.value
             return job_to_dict(job)
 
+    def bundle_document(self, owner: str, sha256: str) -> dict[str, Any]:
+        """The stored document of ``owner``'s bundle ``sha256`` (NotFoundError for anyone else's)."""
+        with session_scope(self.url) as s:
+            document = s.scalar(select(KernelBundle.document).where(KernelBundle.owner == owner,
+                                                                    KernelBundle.sha256 == sha256))
+            if document is None:
+                raise NotFoundError(f"no bundle {sha256[:12]} of {owner!r}")
+            return document
+
     # -- trials ---------------------------------------------------------------------------------
     def record_trial(self, job_id: str, number: int, candidate: Candidate, result: TrialResult, *,
                      values: list[float] | None, feasible: bool, better: bool, worker: str | None) -> bool:
@@ -168,7 +187,8 @@ class JobStore:
                             origin=candidate.origin, note=candidate.note, status=result.status.value,
                             metrics=result.metrics, values=values, feasible=feasible,
                             provenance=result.provenance.value, device_name=result.device_name,
-                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker))
+                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker,
+                            bundle_sha256=select(Job.bundle_sha256).where(Job.id == job_id).scalar_subquery()))
                 s.flush()
                 changes: dict[str, Any] = {"n_trials": Job.n_trials + 1,
                                            "spent_seconds": Job.spent_seconds + result.cost_s}

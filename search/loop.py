@@ -19,7 +19,8 @@ from tuneforge.core.constraints import MetricConstraint
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus, Objective, Problem, TrialResult
 from tuneforge.db.store import JobStore
-from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.evaluators.registry import TargetRef, resolve_device, resolve_target
+from tuneforge.kernels.bundle import owner_of
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.provenance import versions
 from tuneforge.search.results import summarize
@@ -118,7 +119,8 @@ class TuningLoop:
     def _run_claimed(self, job_id: str, watch: LeaseWatch) -> JobStatus | None:
         job = self.store.get_job(job_id)
         device = resolve_device(job["device"], self.settings)
-        target = resolve_target(job["target"], device)
+        target_ref = self._target_ref(job)
+        target = resolve_target(target_ref, device)
         problem = Problem.from_dict(job["problem"])
         ctx = StrategyContext(space=target.space(problem), objectives=[Objective(**o) for o in job["objectives"]],
                               constraints=[MetricConstraint.parse(c) for c in job["constraints"]],
@@ -130,11 +132,11 @@ class TuningLoop:
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
         if job["baseline"] is None:
-            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job["problem"]))
+            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target_ref, job["problem"]))
 
         # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
         # arrives, so N workers never wait for the slowest member of a batch.
-        session = self.runner.session(job_id, device.spec, target.name, job["problem"])
+        session = self.runner.session(job_id, device.spec, target_ref, job["problem"])
         in_flight: dict[int, Proposal] = {}
         keys = itertools.count()
         try:
@@ -158,6 +160,15 @@ class TuningLoop:
         if watch.lost.is_set() or watch.shutdown.is_set():
             return None
         return JobStatus.CANCELLED if watch.cancelled.is_set() else JobStatus.SUCCEEDED
+
+    def _target_ref(self, job: dict[str, Any]) -> TargetRef:
+        """What evaluations are told to evaluate: the target's name, or a bundle job's document (data only:
+        evaluation processes verify its code in the sandbox; this process never runs it)."""
+        if not job.get("bundle_sha256"):
+            return job["target"]
+        owner = owner_of(job["target"])
+        assert owner is not None, f"bundle job {job['id']} names no bundle target"
+        return {"bundle": self.store.bundle_document(owner, job["bundle_sha256"]), "owner": owner}
 
     def _tell(self, job: dict, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
         told = engine.tell(proposal, result)

@@ -56,3 +56,15 @@ def check_reference(source: str) -> list[Violation]:
     if not any(isinstance(n, ast.FunctionDef) and n.name == FUNCTION for n in tree.body):
         found.append(Violation("no-reference", 0, f"the reference module defines no function {FUNCTION}(*inputs)"))
     return sorted(found, key=lambda v: v.line)
+
+
+def check_bundle_sources(kernel: str, function: str, reference: str, *, dtype: str | None) -> None:
+    """Both modules' static checks at submit (parsing only, nothing runs); UserInputError names the field."""
+    from tuneforge.core.errors import UserInputError
+    from tuneforge.evaluators.agent_code.static_checks import check_source
+
+    for field, violations in (("kernel", check_source(kernel, function=function, dtype=dtype)),
+                              ("reference", check_reference(reference))):
+        if violations:
+            listed = "; ".join(f"{v.rule} (line {v.line}): {v.message}" for v in violations[:4])
+            raise UserInputError(f"bundle.{field}: {listed}")
