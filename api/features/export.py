@@ -18,7 +18,7 @@ from tuneforge.kernels.bundle import visible_to
 router = APIRouter(prefix="/api/v1", tags=["export"], dependencies=[Depends(require("read"))])
 
 
-@router.get("/export/{target}", response_class=Response, responses={
+@router.get("/export/{target:path}", response_class=Response, responses={
     200: {"content": {"text/x-python": {}, "application/x-ndjson": {}, "application/json": {}},
           "description": "the module, JSON lines, triton.Config lists or a Kernel Tuner cache"},
     **errors(400, 404, *COMMON)})
