@@ -57,8 +57,8 @@ def parse_expression(text: str, names: set[str] | frozenset[str], *, what: str) 
         raise UserInputError(f"{what}: an expression is at most {MAX_TEXT} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise UserInputError(f"{what}: {text!r} is not an expression ({exc.msg})") from None
+    except (SyntaxError, ValueError) as exc:  # ValueError: a null byte
+        raise UserInputError(f"{what}: {text!r} is not an expression ({getattr(exc, 'msg', exc)})") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise UserInputError(f"{what}: {text!r} is too long (at most {MAX_NODES} parts)")
@@ -87,7 +87,9 @@ def _is_function_name(name: ast.Name, tree: ast.AST) -> bool:
 
 
 def _checked(value):
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+    if isinstance(value, complex):  # (-8) ** 0.5
+        raise ValueError("the result is not a real number")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_MAGNITUDE:
         raise OverflowError(f"a value exceeds {MAX_MAGNITUDE:.0e}")
     return value
 

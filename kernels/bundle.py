@@ -40,6 +40,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 OPEN_OWNER = "_local"  # the owner of bundles sent to a server that runs without keys (no account has it)
 PREFIX = "bundle:"
+SIZE_OF_DTYPE = "dtype_bytes"
 FIELDS = ("name", "function", "kernel", "reference", "dims", "dtypes", "inputs", "output", "space", "flops",
           "bytes", "check_shapes")
 
@@ -162,6 +163,8 @@ def parse_bundle(document: Any) -> Bundle:
     kernel = _source(document["kernel"], "kernel")
     reference = _source(document["reference"], "reference")
     dims = _dims_map(document["dims"], "dims")
+    if SIZE_OF_DTYPE in dims:
+        raise _fail(f"dims.{SIZE_OF_DTYPE}", "is the name FLOPs and bytes expressions read the dtype's size by")
     dim_names = set(dims)
     dtypes = tuple(_list(document.get("dtypes", ["fp32"]), "dtypes", least=1, most=len(DTYPE_BYTES)))
     if bad := [d for d in dtypes if d not in DTYPE_BYTES]:
@@ -190,7 +193,7 @@ def parse_bundle(document: Any) -> Bundle:
                                          what=f"bundle.space.constraints[{i}]")
                         for i, c in enumerate(_list(space.get("constraints", []), "space.constraints", least=0,
                                                     most=MAX_CONSTRAINTS)))
-    sizes = dim_names | {"dtype_bytes"}
+    sizes = dim_names | {SIZE_OF_DTYPE}
     flops = _optional_expression(document.get("flops"), "flops", sizes)
     nbytes = _optional_expression(document.get("bytes"), "bytes", sizes)
     check_shapes = None
@@ -309,7 +312,7 @@ class BundleTarget(TritonTarget):
                                      f"{MAX_ELEMENTS}")
 
     def _sizes(self, problem: Problem) -> dict[str, int]:
-        return {**problem.dims, "dtype_bytes": self.dtype_bytes(problem)}
+        return {**problem.dims, SIZE_OF_DTYPE: self.dtype_bytes(problem)}
 
     def flops(self, problem: Problem) -> float | None:
         return float(self.bundle.flops(self._sizes(problem))) if self.bundle.flops else None

@@ -193,8 +193,9 @@ class TuningLoop:
         if best is None:
             return
         trial = next(t for t in self.store.trials(job["id"], after=best["number"] - 1, limit=1))
+        bundle = {"bundle_sha256": job["bundle_sha256"]} if job.get("bundle_sha256") else {}
         self.store.upsert_best(job=job, trial=trial, objective=Objective(**job["objectives"][0]),
-                               versions=versions())
+                               versions={**versions(), **bundle})
 
 
 __all__ = ["LeaseWatch", "TrialCallback", "TuningLoop"]

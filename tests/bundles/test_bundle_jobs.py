@@ -7,7 +7,10 @@ this process's modules show whether the API or the loop ever imported the bundle
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,10 +60,13 @@ def test_bundle_job_runs_sandboxed_and_stays_its_accounts(running: Server) -> No
     document = read_bundle(str(EXAMPLE))
     sha256 = parse_bundle(document).sha256
     alice, bob = running.client("alice"), running.client("bob")
-    created = alice.post("/api/v1/jobs", json={"bundle": document, "device": "cpu", "strategy": "random",
-                                               "trials": 2, "seed": 3})
-    assert created.status_code == 201, created.text
-    job = _wait(alice, created.json()["id"])
+    submitted = subprocess.run([str(Path(sys.executable).with_name("tuneforge")), "submit", "--bundle", str(EXAMPLE),
+                                "--device", "cpu", "--strategy", "random", "--trials", "2", "--seed", "3", "--json",
+                                "--url", running.url],
+                               env={**os.environ, "TUNEFORGE_API_KEY": running.keys["alice"]}, capture_output=True,
+                               text=True, timeout=120)
+    assert submitted.returncode == 0, submitted.stderr
+    job = _wait(alice, json.loads(submitted.stdout)["id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["target"] == f"bundle:alice/row_scale@{sha256[:12]}"
     assert job["bundle_sha256"] == sha256
@@ -68,9 +74,11 @@ def test_bundle_job_runs_sandboxed_and_stays_its_accounts(running: Server) -> No
     assert [t["status"] for t in trials] == ["ok", "ok"]
     assert {t["bundle_sha256"] for t in trials} == {sha256}
     assert all(t["provenance"] == "verified-only" and "Triton interpreter" in t["log"] for t in trials)
-    # Neither the API nor the job's loop (both in this process) imported the kernel or the reference.
-    assert not [name for name in sys.modules if name.startswith("tuneforge_candidate_")]
-    assert "triton" not in sys.modules or "TRITON_INTERPRET" not in os.environ
+    # Neither the API nor the job's loop (both in this process) imported the kernel or the reference: a module
+    # text is imported under the name tuneforge_candidate_<its sha256> (module_loading.load_source).
+    imported = {f"tuneforge_candidate_{hashlib.sha256(document[k].encode()).hexdigest()[:16]}"
+                for k in ("kernel", "reference")}
+    assert not imported & set(sys.modules)
 
     # Another account: the job and its trials do not exist, its list does not hold it, it cannot name the bundle.
     assert bob.get(f"/api/v1/jobs/{job['id']}").status_code == 404
