@@ -286,7 +286,8 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
            model: Optional[str] = typer.Option(None), option: Optional[list[str]] = OptionOpt,
-           bundle: Optional[str] = BundleOpt, url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
+           bundle: Optional[str] = BundleOpt,
+           url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
            key: Optional[str] = typer.Option(None, envvar="TUNEFORGE_API_KEY", help="API key (Bearer)"),
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
            as_json: bool = typer.Option(False, "--json")) -> None:

@@ -49,7 +49,8 @@ class Strict(BaseModel):
 
 BundleSize = Annotated[str, StringConstraints(min_length=1, max_length=256)]  # a size expression, e.g. cdiv(N, 2)
 BundleName = Annotated[str, StringConstraints(pattern=f"^{_IDENT}$")]
-ParamValue = Annotated[int | float | Annotated[str, StringConstraints(max_length=32)], Field(union_mode="left_to_right")]
+ParamValue = Annotated[int | float | Annotated[str, StringConstraints(max_length=32)],
+                       Field(union_mode="left_to_right")]
 Source = Annotated[str, StringConstraints(min_length=1, max_length=bundle.MAX_SOURCE_CHARS)]
 
 
@@ -67,8 +68,9 @@ class BundleOutput(Strict):
 class BundleSpace(Strict):
     params: Annotated[dict[BundleName, Annotated[list[ParamValue], Field(min_length=1, max_length=bundle.MAX_VALUES)]],
                       Field(min_length=1, max_length=bundle.MAX_PARAMS)]
-    constraints: list[BundleSize] = Field([], max_length=bundle.MAX_CONSTRAINTS,
-                                          description="expressions over params and dims, e.g. 'BLOCK_N >= 32 * num_warps'")
+    constraints: list[BundleSize] = Field(
+        [], max_length=bundle.MAX_CONSTRAINTS,
+        description="expressions over params and dims, e.g. 'BLOCK_N >= 32 * num_warps'")
 
 
 class BundleCreate(Strict):

@@ -90,7 +90,8 @@ class CeleryRunner:
 class CelerySession:
     """One job's candidates on the workers; results arrive on the job's reply list."""
 
-    def __init__(self, runner: CeleryRunner, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> None:
+    def __init__(self, runner: CeleryRunner, job_id: str, device: str, target: TargetRef,
+                 problem: dict[str, Any]) -> None:
         self.runner = runner
         self.args = [device, target, problem]
         self.queue = runner.queue(device)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tuneforge.api.bundle_files import read_bundle
@@ -63,3 +69,15 @@ def test_bundle_results_are_their_accounts() -> None:
     assert visible_to(name, "alice") and visible_to(name, None)  # None: an admin key, or an open server
     assert not visible_to(name, "bob") and not visible_to("bundle:alicia/x@0", "alice")
     assert visible_to("matmul", "bob")
+
+
+def test_tune_reads_a_single_file_bundle_and_names_what_to_change(tmp_path) -> None:
+    document = read_bundle(str(EXAMPLE))
+    document["space"] = {"params": {"BLOCK_N": [64]}, "constraints": ["BLOCK_N.bit_length() > 2"]}
+    path = tmp_path / "row_scale.json"
+    path.write_text(json.dumps(document))
+    run = subprocess.run([str(Path(sys.executable).with_name("tuneforge")), "tune", "--bundle", str(path),
+                          "--device", "cpu", "--trials", "1"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TUNEFORGE_DATABASE_URL": f"sqlite:///{tmp_path / 'tf.db'}"})
+    assert run.returncode != 0
+    assert "bundle.space.constraints[0]" in run.stderr and "calls something other than" in run.stderr

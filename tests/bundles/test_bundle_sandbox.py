@@ -21,7 +21,8 @@ EXEC = "__import__('subprocess').run(['/bin/true'])"
 
 def _verdict(kernel_line: str = "", reference_line: str = ""):
     document = read_bundle(str(EXAMPLE))
-    kernel = document["kernel"].replace("    rows, n = x.shape\n", f"    {kernel_line or 'pass'}\n    rows, n = x.shape\n")
+    shape_line = "    rows, n = x.shape\n"
+    kernel = document["kernel"].replace(shape_line, f"    {kernel_line or 'pass'}\n{shape_line}")
     reference = f"def reference(x, s):\n    {reference_line or 'pass'}\n    return x * s\n"
     target = BundleTarget(parse_bundle({**document, "kernel": kernel, "reference": reference}), owner="mallory")
     return verify_bundle_source(target, target.default_problem(), CONFIG, kernel, static=False)
