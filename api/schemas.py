@@ -65,9 +65,16 @@ class BundleOutput(Strict):
         ..., min_length=1, max_length=bundle.MAX_RANK)
 
 
+_PARAM_VALUES = {"type": "array", "minItems": 1, "maxItems": bundle.MAX_VALUES,
+                 "items": {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string", "maxLength": 32}]}}
+
+
 class BundleSpace(Strict):
     params: Annotated[dict[BundleName, Annotated[list[ParamValue], Field(min_length=1, max_length=bundle.MAX_VALUES)]],
-                      Field(min_length=1, max_length=bundle.MAX_PARAMS)]
+                      Field(min_length=1, max_length=bundle.MAX_PARAMS),
+                      WithJsonSchema({"type": "object", "patternProperties": {f"^{_IDENT}$": _PARAM_VALUES},
+                                      "additionalProperties": False, "minProperties": 1,
+                                      "maxProperties": bundle.MAX_PARAMS})]
     constraints: list[BundleSize] = Field(
         [], max_length=bundle.MAX_CONSTRAINTS,
         description="expressions over params and dims, e.g. 'BLOCK_N >= 32 * num_warps'")
