@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tuneforge.api.app import create_app
@@ -47,6 +49,15 @@ def _wait(client, job_id: str, timeout_s: float = 400) -> dict:
             return job
         time.sleep(1)
     raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
+
+
+def _dashboard(server: Server, key_name: str) -> str:
+    """The dashboard's leaderboard as a browser signed in with that key sees it."""
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/dashboard/login").text).group(1)
+        signed_in = browser.post("/dashboard/login", data={"csrf": csrf, "key": server.keys[key_name]})
+        assert signed_in.status_code == 303, signed_in.text
+        return browser.get("/dashboard").text
 
 
 def test_example_bundle_is_valid_and_hashes_canonically() -> None:
@@ -98,6 +109,7 @@ def test_bundle_job_runs_sandboxed_and_stays_its_accounts(running: Server) -> No
     assert bob.get("/api/v1/best", params={"target": job["target"]}).json() == []
     assert job["target"] not in {r["target"] for r in bob.get("/api/v1/leaderboard").json()}
     assert job["target"] in {r["target"] for r in alice.get("/api/v1/leaderboard").json()}
+    assert job["target"] in _dashboard(running, "alice") and job["target"] not in _dashboard(running, "bob")
     pulled = alice.get(f"/api/v1/export/{job['target']}")
     assert pulled.status_code == 200, pulled.text
     assert "_row_scale_kernel" in pulled.text and repr(stored["params"]["BLOCK_N"]) in pulled.text
