@@ -16,6 +16,7 @@ from tuneforge.api.dashboard import formatting
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.export.module import exportable
 from tuneforge.api.export.records import best_record
+from tuneforge.api.schemas import JobPublic, public
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
@@ -72,7 +73,7 @@ async def login(request: Request) -> HTMLResponse | RedirectResponse:
 def leaderboard(request: Request, family: str | None = None, target: str | None = None, device: str | None = None,
                 provenance: str | None = None, store: JobStore = Depends(store_of),
                 who: Principal = Depends(viewer)) -> HTMLResponse:
-    every = [best_record(r) for r in store.best_configs() if visible_to(r["target"], who.sees)]
+    every = [best_record(r) for r in store.best_configs() if visible_to(r.target, who.sees)]
     chosen = {"family": family, "target": target, "device": device, "provenance": provenance}
     rows = [r for r in every if all(not v or r[k] == v for k, v in chosen.items())]
     options = {k: sorted({r[k] for r in every}) for k in chosen}
@@ -89,7 +90,7 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 
     listed = store.list_jobs(status=status, limit=200, account=who.sees)
     return templates.TemplateResponse(request, "jobs.html", {
-        "jobs": listed, "status": status, "numbers_are": _device_provenance({j["device"] for j in listed}, settings),
+        "jobs": listed, "status": status, "numbers_are": _device_provenance({j.device for j in listed}, settings),
         "targets": list(all_targets().values()), "devices": known_specs(settings),
         "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
 
@@ -97,7 +98,8 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 @pages.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
 def job(request: Request, job_id: str, store: JobStore = Depends(store_of),
         who: Principal = Depends(viewer)) -> HTMLResponse:
-    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id, who.sees)})
+    # The page embeds the job as the REST API returns it (its script reads the same JSON).
+    return templates.TemplateResponse(request, "job.html", {"job": public(JobPublic, store.get_job(job_id, who.sees))})
 
 
 @pages.get("/dashboard/targets", response_class=HTMLResponse)
@@ -106,7 +108,7 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
 
     counts: dict[str, int] = {}
     for row in store.best_configs():
-        counts[row["target"]] = counts.get(row["target"], 0) + 1
+        counts[row.target] = counts.get(row.target, 0) + 1
     return templates.TemplateResponse(request, "targets.html",
                                       {"targets": list(all_targets().values()), "counts": counts})
 
@@ -114,7 +116,7 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
 @pages.get("/dashboard/targets/{name}", response_class=HTMLResponse)
 def target(request: Request, name: str, store: JobStore = Depends(store_of),
            settings: Settings = Depends(settings_of), who: Principal = Depends(viewer)) -> HTMLResponse:
-    rows = [best_record(r) for r in store.best_configs(target=name) if visible_to(r["target"], who.sees)]
+    rows = [best_record(r) for r in store.best_configs(target=name) if visible_to(r.target, who.sees)]
     found = _find_target(name, rows, settings)
     devices = sorted({r["device"] for r in rows})
     return templates.TemplateResponse(request, "target.html", {

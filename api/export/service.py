@@ -61,7 +61,7 @@ def _submitted_bundle(store: JobStore, target: str, records: list[dict]) -> Bund
     owner = owner_of(target)
     assert owner is not None
     job = store.get_job(records[0]["job_id"])
-    return BundleTarget(parse_bundle(store.bundle_document(owner, job["bundle_sha256"])), owner=owner)
+    return BundleTarget(parse_bundle(store.bundle_document(owner, job.bundle_sha256)), owner=owner)
 
 
 def _require(records: list[dict], target: str, device: str | None) -> None:

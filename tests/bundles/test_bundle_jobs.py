@@ -7,6 +7,7 @@ this process's modules show whether the API or the loop ever imported the bundle
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -101,18 +102,18 @@ def test_bundle_job_runs_sandboxed_and_stays_its_accounts(running: Server) -> No
     # job would publish is stored from one of this job's real trials with a time added.
     store = JobStore(running.settings.database_url)
     stored = store.trials(job["id"])[0]
-    store.upsert_best(job=store.get_job(job["id"]), trial={**stored, "values": [0.5],
-                                                             "metrics": {**stored["metrics"], "time_ms": 0.5}},
-                      objective=Objective("time_ms"), versions={"bundle_sha256": sha256})
+    timed = dataclasses.replace(stored, values=[0.5], metrics={**stored.metrics, "time_ms": 0.5})
+    store.upsert_best(job=store.get_job(job["id"]), trial=timed, objective=Objective("time_ms"),
+                      versions={"bundle_sha256": sha256})
     mine = alice.get("/api/v1/best", params={"target": job["target"]}).json()
-    assert [(b["target"], b["params"]) for b in mine] == [(job["target"], stored["params"])]
+    assert [(b["target"], b["params"]) for b in mine] == [(job["target"], stored.params)]
     assert bob.get("/api/v1/best", params={"target": job["target"]}).json() == []
     assert job["target"] not in {r["target"] for r in bob.get("/api/v1/leaderboard").json()}
     assert job["target"] in {r["target"] for r in alice.get("/api/v1/leaderboard").json()}
     assert job["target"] in _dashboard(running, "alice") and job["target"] not in _dashboard(running, "bob")
     pulled = alice.get(f"/api/v1/export/{job['target']}")
     assert pulled.status_code == 200, pulled.text
-    assert "_row_scale_kernel" in pulled.text and repr(stored["params"]["BLOCK_N"]) in pulled.text
+    assert "_row_scale_kernel" in pulled.text and repr(stored.params["BLOCK_N"]) in pulled.text
     assert bob.get(f"/api/v1/export/{job['target']}").status_code == 404
 
 
