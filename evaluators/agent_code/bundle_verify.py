@@ -11,7 +11,6 @@ the verdict stay here; a reference that fails names its rule as ``reference-<rul
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import torch
 
