@@ -59,6 +59,7 @@ class JobRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    bundle_sha256: str | None = None  # the submitted bundle the job tunes
 
     @property
     def finished(self) -> bool:
@@ -88,6 +89,7 @@ class TrialRecord:
     log: str
     worker: str | None
     created_at: datetime
+    bundle_sha256: str | None = None  # the bundle whose code the trial ran
 
 
 @dataclass(frozen=True, slots=True)

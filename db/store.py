@@ -17,13 +17,22 @@ from sqlalchemy.orm import Session
 
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
-from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
+from tuneforge.db.models import BestConfig, Job, KernelBundle, Trial, WorkerSeen, utcnow
 from tuneforge.db.records import (BestConfigRecord, JobRecord, SubmitUsage, TrialRecord, Usage, WorkerRecord,
                                   from_row)
 from tuneforge.db.session import get_engine, retry_disconnects_in, session_scope
 
 Admission = Callable[[SubmitUsage], None]  # raises to refuse a submit
 _LOCAL_ADMISSION = threading.Lock()
+
+
+
+
+def _store_bundle(s, *, owner: str, sha256: str, document: dict[str, Any]) -> None:
+    """The bundle's row, once per (owner, content hash): the same bundle submitted again is the same target."""
+    found = s.scalar(select(KernelBundle.id).where(KernelBundle.owner == owner, KernelBundle.sha256 == sha256))
+    if found is None:
+        s.add(KernelBundle(owner=owner, sha256=sha256, name=document["name"], document=document))
 
 
 @retry_disconnects_in
@@ -42,12 +51,16 @@ class JobStore:
                 since = utcnow() - timedelta(days=1)
                 key_usage = None if key_name is None else self._usage(s, Job.key_name == key_name, since)
                 admit(SubmitUsage(self._usage(s, self._of_account(account), since), key_usage))
-            job = Job(account=account, key_name=key_name, target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
+            job = Job(account=account, key_name=key_name, target=spec.target, family=spec.family,
+                      problem=spec.problem.to_dict(),
                       problem_key=spec.problem.key(), device=spec.device, strategy=spec.strategy,
                       objectives=[asdict(o) for o in spec.objectives],
                       constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
                       budget_seconds=spec.budget_seconds, parallelism=spec.parallelism, seed=spec.seed,
-                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0)
+                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0,
+                      bundle_sha256=spec.bundle_sha256)
+            if spec.bundle is not None:
+                _store_bundle(s, owner=spec.bundle_owner, sha256=spec.bundle_sha256, document=spec.bundle)
             s.add(job)
             s.flush()
             return job.id
@@ -176,6 +189,15 @@ class JobStore:
             s.flush()
             return from_row(JobRecord, job)
 
+    def bundle_document(self, owner: str, sha256: str) -> dict[str, Any]:
+        """The stored document of ``owner``'s bundle ``sha256`` (NotFoundError for anyone else's)."""
+        with session_scope(self.url) as s:
+            document = s.scalar(select(KernelBundle.document).where(KernelBundle.owner == owner,
+                                                                    KernelBundle.sha256 == sha256))
+            if document is None:
+                raise NotFoundError(f"no bundle {sha256[:12]} of {owner!r}")
+            return document
+
     # -- trials ---------------------------------------------------------------------------------
     def record_trial(self, job_id: str, number: int, candidate: Candidate, result: TrialResult, *,
                      values: list[float] | None, feasible: bool, better: bool, worker: str | None) -> bool:
@@ -186,7 +208,8 @@ class JobStore:
                             origin=candidate.origin, note=candidate.note, status=result.status.value,
                             metrics=result.metrics, values=values, feasible=feasible,
                             provenance=result.provenance.value, device_name=result.device_name,
-                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker))
+                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker,
+                            bundle_sha256=select(Job.bundle_sha256).where(Job.id == job_id).scalar_subquery()))
                 s.flush()
                 changes: dict[str, Any] = {"n_trials": Job.n_trials + 1,
                                            "spent_seconds": Job.spent_seconds + result.cost_s}

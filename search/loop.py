@@ -20,7 +20,8 @@ from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus, Problem, TrialResult
 from tuneforge.db.records import JobRecord
 from tuneforge.db.store import JobStore
-from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.evaluators.registry import TargetRef, resolve_device, resolve_target
+from tuneforge.kernels.bundle import owner_of
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.provenance import versions
 from tuneforge.search.results import summarize
@@ -119,7 +120,8 @@ class TuningLoop:
     def _run_claimed(self, job_id: str, watch: LeaseWatch) -> JobStatus | None:
         job = self.store.get_job(job_id)
         device = resolve_device(job.device, self.settings)
-        target = resolve_target(job.target, device)
+        target_ref = self._target_ref(job)
+        target = resolve_target(target_ref, device)
         problem = Problem.from_dict(job.problem)
         ctx = StrategyContext(space=target.space(problem), objectives=job.objective_list,
                               constraints=[MetricConstraint.parse(c) for c in job.constraints],
@@ -131,11 +133,11 @@ class TuningLoop:
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
         if job.baseline is None:
-            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job.problem))
+            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target_ref, job.problem))
 
         # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
         # arrives, so N workers never wait for the slowest member of a batch.
-        session = self.runner.session(job_id, device.spec, target.name, job.problem)
+        session = self.runner.session(job_id, device.spec, target_ref, job.problem)
         in_flight: dict[int, Proposal] = {}
         keys = itertools.count()
         try:
@@ -165,6 +167,15 @@ class TuningLoop:
             return None
         return JobStatus.CANCELLED if watch.cancelled.is_set() else JobStatus.SUCCEEDED
 
+    def _target_ref(self, job: JobRecord) -> TargetRef:
+        """What evaluations are told to evaluate: the target's name, or a bundle job's document (data only:
+        evaluation processes verify its code in the sandbox; this process never runs it)."""
+        if not job.bundle_sha256:
+            return job.target
+        owner = owner_of(job.target)
+        assert owner is not None, f"bundle job {job.id} names no bundle target"
+        return {"bundle": self.store.bundle_document(owner, job.bundle_sha256), "owner": owner}
+
     def _tell(self, job: JobRecord, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
         told = engine.tell(proposal, result)
         if not self.store.record_trial(job.id, told.number, proposal.candidate, result, values=told.values,
@@ -188,8 +199,9 @@ class TuningLoop:
         if best is None:
             return
         trial = next(t for t in self.store.trials(job.id, after=best["number"] - 1, limit=1))
+        bundle = {"bundle_sha256": job.bundle_sha256} if job.bundle_sha256 else {}
         self.store.upsert_best(job=job, trial=trial, objective=job.objective_list[0],
-                               versions=versions())
+                               versions={**versions(), **bundle})
 
 
 __all__ = ["LeaseWatch", "TrialCallback", "TuningLoop"]
