@@ -159,6 +159,8 @@ class TuningLoop:
                 if not in_flight:
                     break  # the budget is spent, or every valid config has been evaluated
                 for key, raw in session.wait(CHECK_S):
+                    if watch.ended:
+                        break  # a wide batch of results is many writes: a cancel stops recording them
                     if not self._tell(job, engine, in_flight.pop(key), TrialResult.from_dict(raw)):
                         return None  # another worker took the job over
         finally:
