@@ -15,8 +15,10 @@ from rich.table import Table
 
 from tuneforge.api import commands
 from tuneforge.api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
+from tuneforge.api.schemas import BestConfigPublic, JobPublic, TrialPublic, public
 from tuneforge.core.errors import ConflictError, NotFoundError, UserInputError
 from tuneforge.core.settings import get_settings
+from tuneforge.db.records import JobRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Autotune compute kernels, quantization layouts and accelerator designs.")
@@ -30,12 +32,21 @@ DeviceOpt = typer.Option(..., "--device", "-d", help="cpu, cuda, sim:h100, sim:s
 
 
 def _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
-                 constraint, workload, model, option) -> dict[str, Any]:
+                 constraint, workload, model, option, bundle=None) -> dict[str, Any]:
+    from tuneforge.api.bundle_files import read_bundle
+
     extra = {k: v for k, v in (("workload", workload), ("model", model)) if v is not None}
-    return dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
-                seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
-                objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
-                constraints=constraint or None, options=_parse_options(option))
+    request = dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
+                   seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
+                   objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
+                   constraints=constraint or None, options=_parse_options(option))
+    if bundle is not None:
+        request["bundle"] = read_bundle(bundle)
+    return request
+
+
+BundleOpt = typer.Option(None, "--bundle", help="a kernel bundle instead of TARGET: a JSON file, or a folder with "
+                                                "bundle.json, kernel.py and reference.py (docs/user-targets.md)")
 
 
 def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
@@ -72,7 +83,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
          from_autotune: Optional[str] = typer.Option(None, "--from-autotune", help="module:kernel: tune TARGET "
                                                      "over that triton.autotune kernel's config list"),
-         option: Optional[list[str]] = OptionOpt,
+         option: Optional[list[str]] = OptionOpt, bundle: Optional[str] = BundleOpt,
          as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
     """Run a tuning job here and now (embedded mode) and print the best config."""
     from tuneforge.api.submit import submit_job
@@ -83,16 +94,16 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
     try:
         target = autotuned_name(target, from_autotune)
         job_id = submit_job(settings, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed,
-                                                   parallel, objectives, constraint, workload, model, option))
+                                                   parallel, objectives, constraint, workload, model, option, bundle))
     except UserInputError as exc:
         fail(str(exc))
     with _progress(trials, disable=as_json) as (progress, task):
-        def on_trial(_job: dict, trial: dict) -> None:
+        def on_trial(_job: JobRecord, trial: dict[str, Any]) -> None:
             best = trial["best_value"]
             progress.update(task, advance=1, best="-" if best is None else f"{best:.6g}")
 
         job = run_job_embedded(job_id, settings, on_trial=on_trial)
-    _report_job(job, as_json)
+    _report_job(public(JobPublic, job), as_json)
 
 
 def _progress(total: int, disable: bool):
@@ -278,6 +289,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
            model: Optional[str] = typer.Option(None), option: Optional[list[str]] = OptionOpt,
+           bundle: Optional[str] = BundleOpt,
            url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
            key: Optional[str] = typer.Option(None, envvar="TUNEFORGE_API_KEY", help="API key (Bearer)"),
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
@@ -285,8 +297,12 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
     """Submit a job to a running server over REST."""
     from tuneforge.api.client import follow_job, post_job
 
-    job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
-                                        objectives, constraint, workload, model, option), key=key)
+    try:
+        request = _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
+                               constraint, workload, model, option, bundle)
+    except UserInputError as exc:
+        fail(str(exc))
+    job_id = post_job(url, request, key=key)
     if not wait:
         return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
     with _progress(trials, disable=as_json) as (progress, task):
@@ -306,12 +322,12 @@ def list_jobs(status: Optional[str] = typer.Option(None), limit: int = typer.Opt
 
     rows = JobStore(get_settings().database_url).list_jobs(status=status, limit=limit)
     if as_json:
-        return print_json(rows)
+        return print_json([public(JobPublic, j) for j in rows])
     table = Table("id", "status", "target", "problem", "device", "strategy", "trials", "best", "created")
     for j in rows:
-        table.add_row(j["id"], j["status"], j["target"], j["problem_key"], j["device"], j["strategy"],
-                      f"{j['n_trials']}/{j['budget_trials']}", "-" if j["best_value"] is None else f"{j['best_value']:.5g}",
-                      j["created_at"][:19])
+        table.add_row(j.id, j.status, j.target, j.problem_key, j.device, j.strategy,
+                      f"{j.n_trials}/{j.budget_trials}", "-" if j.best_value is None else f"{j.best_value:.5g}",
+                      f"{j.created_at:%Y-%m-%d %H:%M:%S}")
     out.print(table)
 
 
@@ -327,11 +343,11 @@ def trials(job_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
         fail(str(exc))
     rows = store.trials(job_id)
     if as_json:
-        return print_json(rows)
+        return print_json([public(TrialPublic, t) for t in rows])
     table = Table("#", "status", "values", "numbers are", "origin", "config", "log")
     for t in rows:
-        table.add_row(str(t["number"]), t["status"], " ".join(f"{v:.5g}" for v in t["values"] or []),
-                      t["provenance"], t["origin"], format_params(t["params"]), (t["log"] or "")[-60:])
+        table.add_row(str(t.number), t.status, " ".join(f"{v:.5g}" for v in t.values or []),
+                      t.provenance, t.origin, format_params(t.params), (t.log or "")[-60:])
     out.print(table)
 
 
@@ -343,13 +359,13 @@ def best(target: str, device: Optional[str] = typer.Option(None, "--device", "-d
 
     rows = JobStore(get_settings().database_url).best_configs(target=target, device=device)
     if as_json:
-        return print_json(rows)
+        return print_json([public(BestConfigPublic, r) for r in rows])
     if not rows:
         fail(f"no best config for {target!r}{' on ' + device if device else ''} yet: run `tuneforge tune {target}`", 1)
     table = Table("problem", "device", "value", "numbers are", "config", "job", "strategy")
     for r in rows:
-        table.add_row(r["problem_key"], r["device"], f"{r['value']:.5g} {r['metric']}",
-                      provenance_label(r["provenance"]), format_params(r["params"]), r["job_id"], r["strategy"])
+        table.add_row(r.problem_key, r.device, f"{r.value:.5g} {r.metric}",
+                      provenance_label(r.provenance), format_params(r.params), r.job_id, r.strategy)
     out.print(table)
 
 

@@ -3,9 +3,12 @@ states the limits the server enforces (Create models in, Public models out)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from tuneforge.kernels import bundle
 
 INT32_MAX = 2**31 - 1  # the database's INTEGER columns
 MAX_DIM = 9_999_999  # largest problem dimension any target tunes; M=10^30 is a typo, not a problem
@@ -39,10 +42,62 @@ ExtraMap = Annotated[dict[ExtraKey, ExtraValue], Field(max_length=4),
                      closed_map("^[a-z_]{1,32}$", {"type": "string", "minLength": 1, "maxLength": 128}, 4)]
 OptionMap = Annotated[dict[OptionName, Any], Field(max_length=16), closed_map("^[a-z_]{1,64}$", {}, 16)]
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+P = TypeVar("P", bound=BaseModel)
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+BundleSize = Annotated[str, StringConstraints(min_length=1, max_length=256)]  # a size expression, e.g. cdiv(N, 2)
+BundleName = Annotated[str, StringConstraints(pattern=f"^{_IDENT}$")]
+ParamValue = Annotated[int | float | Annotated[str, StringConstraints(max_length=32)],
+                       Field(union_mode="left_to_right")]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=bundle.MAX_SOURCE_CHARS)]
+
+
+class BundleTensor(Strict):
+    name: BundleName
+    shape: list[BundleSize | Annotated[int, Field(ge=1, le=MAX_DIM)]] = Field(
+        ..., min_length=1, max_length=bundle.MAX_RANK, description="one size expression per axis over the dims")
+
+
+class BundleOutput(Strict):
+    shape: list[BundleSize | Annotated[int, Field(ge=1, le=MAX_DIM)]] = Field(
+        ..., min_length=1, max_length=bundle.MAX_RANK)
+
+
+_PARAM_VALUES = {"type": "array", "minItems": 1, "maxItems": bundle.MAX_VALUES,
+                 "items": {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string", "maxLength": 32}]}}
+
+
+class BundleSpace(Strict):
+    params: Annotated[dict[BundleName, Annotated[list[ParamValue], Field(min_length=1, max_length=bundle.MAX_VALUES)]],
+                      Field(min_length=1, max_length=bundle.MAX_PARAMS),
+                      WithJsonSchema({"type": "object", "patternProperties": {f"^{_IDENT}$": _PARAM_VALUES},
+                                      "additionalProperties": False, "minProperties": 1,
+                                      "maxProperties": bundle.MAX_PARAMS})]
+    constraints: list[BundleSize] = Field(
+        [], max_length=bundle.MAX_CONSTRAINTS,
+        description="expressions over params and dims, e.g. 'BLOCK_N >= 32 * num_warps'")
+
+
+class BundleCreate(Strict):
+    """A kernel submitted as data (docs/user-targets.md, section 5). Parsed and checked, never run, by the server."""
+
+    name: str = Field(..., pattern=bundle.NAME.pattern, description="the target shows as bundle:ACCOUNT/NAME@HASH12")
+    function: BundleName | None = Field(None, description="the launch wrapper in `kernel` (default: name)")
+    kernel: Source = Field(..., description="Python text: @triton.jit kernels and the launch wrapper")
+    reference: Source = Field(..., description="Python text defining reference(*inputs) -> expected output")
+    dims: ShapeMap = Field(..., description="the problem's dimensions and their default sizes")
+    dtypes: list[Literal["fp32", "fp16", "bf16"]] = Field(["fp32"], min_length=1, max_length=3)
+    inputs: list[BundleTensor] = Field(..., min_length=1, max_length=bundle.MAX_TENSORS)
+    output: BundleOutput
+    space: BundleSpace
+    flops: BundleSize | None = Field(None, description="an expression over the dims and dtype_bytes")
+    bytes: BundleSize | None = None
+    check_shapes: list[ShapeMap] | None = Field(None, min_length=2, max_length=2,
+                                               description="two small shapes to verify at (default: from dims)")
 
 
 class JobCreate(Strict):
@@ -66,6 +121,7 @@ class JobCreate(Strict):
     seed: int = Field(0, ge=0, le=INT32_MAX)
     options: OptionMap | None = Field(
         None, description="the strategy's options (GET /api/v1/strategies lists them)")
+    bundle: BundleCreate | None = Field(None, description="a kernel submitted as data instead of a target name")
 
 
 class JobCreated(BaseModel):
@@ -74,12 +130,23 @@ class JobCreated(BaseModel):
     url: str
 
 
+class Public(BaseModel):
+    """A response body; it reads the store's typed records (or any object with the same attributes)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def public(model: type[P], record: Any) -> dict[str, Any]:
+    """A store record as the JSON the REST API returns for it (the CLI's --json prints the same)."""
+    return model.model_validate(record).model_dump(mode="json")
+
+
 class ObjectivePublic(BaseModel):
     metric: str
     direction: str
 
 
-class JobPublic(BaseModel):
+class JobPublic(Public):
     id: str
     account: str | None
     target: str
@@ -103,12 +170,15 @@ class JobPublic(BaseModel):
     best_trial: int | None
     baseline: dict[str, Any] | None
     result: dict[str, Any] | None
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
+    transfer: list[dict[str, Any]] | None = Field(
+        None, description="the stored histories the search learned from, and how much each weighed")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    bundle_sha256: str | None = None
 
 
-class TrialPublic(BaseModel):
+class TrialPublic(Public):
     job_id: str
     number: int
     params: dict[str, Any]
@@ -125,57 +195,49 @@ class TrialPublic(BaseModel):
     timings: dict[str, Any]
     log: str
     worker: str | None
-    created_at: str
+    bundle_sha256: str | None = None
+    created_at: datetime
 
 
-class BestConfigPublic(BaseModel):
+class _Published(Public):
+    """What every published best config says: the winning config and where it came from."""
+
     target: str
     family: str
-    problem_key: str
-    problem: dict[str, Any]
     device: str
     device_name: str
     params: dict[str, Any]
-    source: str | None
     metric: str
     value: float
-    metrics: dict[str, Any]
-    baseline: dict[str, Any] | None
     provenance: str
     strategy: str
     job_id: str
     trial_number: int
     seed: int
     versions: dict[str, Any]
-    updated_at: str
+    updated_at: datetime
 
 
-class LeaderboardRow(BaseModel):
-    target: str
-    family: str
+class BestConfigPublic(_Published):
+    problem_key: str
+    problem: dict[str, Any]
+    source: str | None
+    metrics: dict[str, Any]
+    baseline: dict[str, Any] | None
+
+
+class LeaderboardRow(_Published):
     problem: str
     dims: dict[str, int]
     dtype: str | None
     extra: dict[str, Any]
-    device: str
-    device_name: str
-    params: dict[str, Any]
     custom_source: bool
-    metric: str
-    value: float
-    provenance: str
     speedup_vs_baseline: float | None
     baseline_provenance: str | None
     fraction_of_roofline: float | None
-    strategy: str
-    job_id: str
-    trial_number: int
-    seed: int
-    versions: dict[str, Any]
-    updated_at: str
 
 
-class AgentCallPublic(BaseModel):
+class AgentCallPublic(Public):
     id: int
     job_id: str
     agent: str
@@ -189,7 +251,7 @@ class AgentCallPublic(BaseModel):
     cost_usd: float
     latency_s: float
     proposals: list[dict[str, Any]]
-    created_at: str
+    created_at: datetime
 
 
 class TargetPublic(BaseModel):

@@ -96,7 +96,7 @@ class FairShare:
         demands: dict[str, list[Demand]] = defaultdict(list)
         # Oldest first, so with fewer slots than jobs the oldest get theirs.
         for job in reversed(self.store.list_jobs(status="running", limit=MAX_RUNNING)):
-            demands[self._queue(job["device"])].append(Demand(job["id"], job["account"], job["parallelism"]))
+            demands[self._queue(job.device)].append(Demand(job.id, job.account, job.parallelism))
         shares: dict[str, int] = {}
         for queue, queued in demands.items():
             shares.update(fair_shares(live.get(queue, 0), queued))

@@ -16,9 +16,11 @@ from tuneforge.api.dashboard import formatting
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.export.module import exportable
 from tuneforge.api.export.records import best_record
+from tuneforge.api.schemas import JobPublic, public
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
+from tuneforge.kernels.bundle import visible_to
 from tuneforge.kernels._base import Target
 
 def _page_context(request: Request) -> dict[str, Any]:
@@ -69,8 +71,9 @@ async def login(request: Request) -> HTMLResponse | RedirectResponse:
 
 @pages.get("/dashboard", response_class=HTMLResponse)
 def leaderboard(request: Request, family: str | None = None, target: str | None = None, device: str | None = None,
-                provenance: str | None = None, store: JobStore = Depends(store_of)) -> HTMLResponse:
-    every = [best_record(r) for r in store.best_configs()]
+                provenance: str | None = None, store: JobStore = Depends(store_of),
+                who: Principal = Depends(viewer)) -> HTMLResponse:
+    every = [best_record(r) for r in store.best_configs() if visible_to(r.target, who.sees)]
     chosen = {"family": family, "target": target, "device": device, "provenance": provenance}
     rows = [r for r in every if all(not v or r[k] == v for k, v in chosen.items())]
     options = {k: sorted({r[k] for r in every}) for k in chosen}
@@ -87,7 +90,7 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 
     listed = store.list_jobs(status=status, limit=200, account=who.sees)
     return templates.TemplateResponse(request, "jobs.html", {
-        "jobs": listed, "status": status, "numbers_are": _device_provenance({j["device"] for j in listed}, settings),
+        "jobs": listed, "status": status, "numbers_are": _device_provenance({j.device for j in listed}, settings),
         "targets": list(all_targets().values()), "devices": known_specs(settings),
         "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
 
@@ -95,7 +98,8 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 @pages.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
 def job(request: Request, job_id: str, store: JobStore = Depends(store_of),
         who: Principal = Depends(viewer)) -> HTMLResponse:
-    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id, who.sees)})
+    # The page embeds the job as the REST API returns it (its script reads the same JSON).
+    return templates.TemplateResponse(request, "job.html", {"job": public(JobPublic, store.get_job(job_id, who.sees))})
 
 
 @pages.get("/dashboard/targets", response_class=HTMLResponse)
@@ -104,7 +108,7 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
 
     counts: dict[str, int] = {}
     for row in store.best_configs():
-        counts[row["target"]] = counts.get(row["target"], 0) + 1
+        counts[row.target] = counts.get(row.target, 0) + 1
     return templates.TemplateResponse(request, "targets.html",
                                       {"targets": list(all_targets().values()), "counts": counts})
 
@@ -120,7 +124,7 @@ def workers(request: Request, settings: Settings = Depends(settings_of)) -> HTML
         live = live_workers_by_queue(settings)
         queues = []
         for kind in DEVICE_QUEUES:
-            serving = sorted(live.get(eval_queue(kind), []), key=lambda w: w["name"])
+            serving = sorted(live.get(eval_queue(kind), []), key=lambda w: w.name)
             queues.append({"name": eval_queue(kind), "kind": kind, "workers": serving, "slots": slots(serving)})
     return templates.TemplateResponse(request, "workers.html",
                                       {"queues": queues, "embedded_workers": settings.embedded_workers})
@@ -128,8 +132,8 @@ def workers(request: Request, settings: Settings = Depends(settings_of)) -> HTML
 
 @pages.get("/dashboard/targets/{name}", response_class=HTMLResponse)
 def target(request: Request, name: str, store: JobStore = Depends(store_of),
-           settings: Settings = Depends(settings_of)) -> HTMLResponse:
-    rows = [best_record(r) for r in store.best_configs(target=name)]
+           settings: Settings = Depends(settings_of), who: Principal = Depends(viewer)) -> HTMLResponse:
+    rows = [best_record(r) for r in store.best_configs(target=name) if visible_to(r.target, who.sees)]
     found = _find_target(name, rows, settings)
     devices = sorted({r["device"] for r in rows})
     return templates.TemplateResponse(request, "target.html", {

@@ -55,7 +55,7 @@ def test_eight_jobs_share_one_worker_with_two_slots(cluster):
     cluster.worker("worker", concurrency=2)
     jobs = [cluster.submit(trials=6, strategy="random", parallelism=2, seed=i) for i in range(8)]
     for job_id in jobs:
-        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120)["id"], 6)
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120).id, 6)
 
 
 def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
@@ -96,12 +96,12 @@ def test_slots_are_shared_fairly_between_accounts(cluster):
             for i in range(2)}
     jobs[cluster.submit(keys["bob"], trials=10_000, strategy="random", parallelism=4, seed=9)] = "bob"
     cluster.start("scheduler", "scheduler")  # after the submits: no job runs alone at first
-    wait_for(lambda: sum(cluster.store.get_job(j)["n_trials"] for j in jobs) >= 150, 120, "150 trials")
+    wait_for(lambda: sum(cluster.store.get_job(j).n_trials for j in jobs) >= 150, 120, "150 trials")
     for job_id in jobs:
         cluster.store.cancel_job(job_id)
     busy = {"alice": 0.0, "bob": 0.0}
     for job_id, account in jobs.items():
-        busy[account] += sum(t["timings"]["wall_s"] for t in cluster.store.trials(job_id))
+        busy[account] += sum(t.timings["wall_s"] for t in cluster.store.trials(job_id))
     assert busy["bob"] / (busy["alice"] + busy["bob"]) > 0.42, busy
 
 
@@ -120,13 +120,13 @@ def test_cancel_within_a_second_and_events_stream(cluster):
                 assert httpx.post(f"{cluster.url}/api/v1/jobs/{job_id}/cancel").json()["status"] == "cancelled"
             if events and events[-1] == "end":
                 break
-    job = wait_for(lambda: (j := cluster.store.get_job(job_id))["finished_at"] and j, 5, "the loop to stop")
+    job = wait_for(lambda: (j := cluster.store.get_job(job_id)).finished_at and j, 5, "the loop to stop")
     assert time.monotonic() - cancelled_at < 2.0
-    assert job["status"] == "cancelled", "the loop's end overwrote the cancel"
+    assert job.status == "cancelled", "the loop's end overwrote the cancel"
     assert {"trial", "progress", "status", "end"} <= set(events)
-    stopped_at = job["n_trials"]
+    stopped_at = job.n_trials
     time.sleep(1.5)
-    assert cluster.store.get_job(job_id)["n_trials"] == stopped_at, "trials kept coming after the cancel"
+    assert cluster.store.get_job(job_id).n_trials == stopped_at, "trials kept coming after the cancel"
 
 
 def test_evaluation_worker_killed_twenty_times_loses_no_trial_and_stores_none_twice(cluster):
@@ -138,7 +138,7 @@ def test_evaluation_worker_killed_twenty_times_loses_no_trial_and_stores_none_tw
     # and the job advances only while the victim lives, so it outlasts the kills on any machine.
     budget = 60
     job_id = cluster.submit(trials=budget, strategy="tpe", parallelism=6, seed=3)
-    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 1, 90, "the first trial")
+    wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 1, 90, "the first trial")
     for kill in range(20):
         received = cluster.tasks_received("victim")
         wait_for(lambda: len(cluster.tasks_received("victim")) > len(received), 60, f"a task before kill {kill}")
@@ -148,10 +148,10 @@ def test_evaluation_worker_killed_twenty_times_loses_no_trial_and_stores_none_tw
             os.kill(pid, signal.SIGKILL)
         wait_for(lambda: (current := cluster.celery_worker("victim")) is None or current[0] != celery, 30,
                  "the killed worker to be gone")
-    assert cluster.store.get_job(job_id)["n_trials"] < budget, "the job finished before the faults"
-    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], budget)
-    lost = [t for t in trials if t["status"] == "timeout" or "no worker" in (t["log"] or "")]
-    assert not lost, [(t["status"], t["log"]) for t in lost]  # the replay records its own failures too
+    assert cluster.store.get_job(job_id).n_trials < budget, "the job finished before the faults"
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150).id, budget)
+    lost = [t for t in trials if t.status == "timeout" or "no worker" in (t.log or "")]
+    assert not lost, [(t.status, t.log) for t in lost]  # the replay records its own failures too
     received = cluster.tasks_received("victim")
     assert len(received) - len(set(received)) >= 10, "too few kills caught a task mid-evaluation"
 
@@ -163,12 +163,12 @@ def test_postgres_restarted_mid_job_the_job_completes(private_postgres, redis_ur
         cluster.start("scheduler", "scheduler")
         cluster.worker("worker")
         job_id = cluster.submit(trials=30, strategy="tpe", parallelism=2, seed=11)
-        wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 90, "the first trials")
+        wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 5, 90, "the first trials")
         private_postgres.stop()  # every connection of every process is cut
         time.sleep(1.0)
         private_postgres.start()
-        assert cluster.store.get_job(job_id)["n_trials"] < 30, "the job finished before the restart"
-        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], 30)
+        assert cluster.store.get_job(job_id).n_trials < 30, "the job finished before the restart"
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150).id, 30)
     finally:
         cluster.stop()
 
@@ -180,14 +180,14 @@ def test_time_budget_stops_a_distributed_job(cluster):
     budget_s, parallelism = 10.0, 2  # the replayed evaluations charge about 0.7 s each
     job_id = cluster.submit(trials=500, seconds=budget_s, strategy="random", parallelism=parallelism, seed=13)
     job = cluster.finished(job_id)
-    assert job["status"] == "succeeded", job["error"]
+    assert job.status == "succeeded", job.error
     trials = cluster.store.trials(job_id)
-    assert [t["number"] for t in trials] == list(range(len(trials))) and len(trials) < 500
-    costs = [t["cost_s"] for t in trials]
+    assert [t.number for t in trials] == list(range(len(trials))) and len(trials) < 500
+    costs = [t.cost_s for t in trials]
     # Nothing is sent once the budget is spent; what was in flight then still counts.
     assert sum(costs) >= budget_s
     assert sum(costs[:-parallelism]) < budget_s, "candidates were sent after the time budget was spent"
-    assert job["spent_seconds"] == pytest.approx(sum(costs))
+    assert job.spent_seconds == pytest.approx(sum(costs))
 
 
 def test_the_worker_owns_the_evaluation_timeout(cluster):
@@ -196,9 +196,9 @@ def test_the_worker_owns_the_evaluation_timeout(cluster):
     cluster.start("scheduler", "scheduler")
     cluster.worker("worker")
     job_id = cluster.submit(trials=4, strategy="random", parallelism=2, seed=17)
-    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120)["id"], 4)
-    assert {t["status"] for t in trials} == {"timeout"}
-    assert all("overran its time limit of 1 s" in t["log"] for t in trials), [t["log"] for t in trials]
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120).id, 4)
+    assert {t.status for t in trials} == {"timeout"}
+    assert all("overran its time limit of 1 s" in t.log for t in trials), [t.log for t in trials]
     received = cluster.tasks_received("worker")
     assert len(received) == len(set(received)), "a timed-out evaluation was run again"
 
@@ -208,12 +208,12 @@ def test_killed_scheduler_job_resumes_in_another(cluster):
     cluster.start("scheduler-1", "scheduler")
     cluster.worker("worker")
     job_id = cluster.submit(trials=30, strategy="tpe", parallelism=2, seed=5)
-    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 60, "the first trials")
+    wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 5, 60, "the first trials")
     cluster.kill("scheduler-1")
-    assert cluster.store.get_job(job_id)["n_trials"] < 30
+    assert cluster.store.get_job(job_id).n_trials < 30
     cluster.start("scheduler-2", "scheduler")
-    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id)["id"], 30)
-    assert len({t["worker"] for t in trials}) == 2, "the second scheduler should have resumed the job"
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id).id, 30)
+    assert len({t.worker for t in trials}) == 2, "the second scheduler should have resumed the job"
 
 
 def test_sigterm_stops_every_process_and_hands_the_job_on(cluster):
@@ -221,12 +221,12 @@ def test_sigterm_stops_every_process_and_hands_the_job_on(cluster):
     cluster.start("scheduler", "scheduler")
     cluster.worker("worker")
     job_id = cluster.submit(trials=10_000, strategy="random", parallelism=2)
-    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 3, 60, "the first trials")
+    wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 3, 60, "the first trials")
     for name in ("scheduler", "worker", "api"):
         proc = cluster.kill(name, signal.SIGTERM)
         wait_for(lambda: not group_alive(proc.pid), 20, f"every process of {name} to exit")
     job = cluster.store.get_job(job_id)
-    assert job["status"] == "running" and job["heartbeat_at"] is None, "the lease was not handed on"
+    assert job.status == "running" and job.heartbeat_at is None, "the lease was not handed on"
 
 
 def test_broker_down_at_submit_and_restarted_mid_job(postgres_url, private_redis, tmp_path):
@@ -239,10 +239,10 @@ def test_broker_down_at_submit_and_restarted_mid_job(postgres_url, private_redis
         job_id = cluster.submit(trials=30, strategy="random", parallelism=2, seed=7)  # nothing to lose: a row
         time.sleep(1.0)
         private_redis.start()
-        wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 90, "trials after the broker came back")
+        wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 5, 90, "trials after the broker came back")
         private_redis.stop()  # forgets every queued task: the loop must send them again
         time.sleep(0.5)
         private_redis.start()
-        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], 30)
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150).id, 30)
     finally:
         cluster.stop()
