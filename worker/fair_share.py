@@ -28,6 +28,10 @@ from tuneforge.worker.celery_app import eval_queue
 
 log = logging.getLogger(__name__)
 REFRESH_S = 1.0  # how stale a loop's share may be
+# A job keeps up to this many candidates in flight per slot of its share: a slot that frees up finds
+# the next task already queued instead of idling through the loop's round trip, and the queue still
+# holds the jobs' tasks in the proportions of their shares.
+IN_FLIGHT_PER_SLOT = 2
 MAX_RUNNING = 10_000  # running jobs read per refresh
 
 
@@ -71,7 +75,8 @@ def fair_shares(slots: int, demands: list[Demand]) -> dict[str, int]:
 
 
 class FairShare:
-    """``share(job_id)``: the job's current cap, or None before the job was seen running."""
+    """``share(job_id)``: the job's current cap on candidates in flight (``IN_FLIGHT_PER_SLOT`` per
+    slot of its fair share), or None before the job was seen running."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -100,7 +105,7 @@ class FairShare:
         shares: dict[str, int] = {}
         for queue, queued in demands.items():
             shares.update(fair_shares(live.get(queue, 0), queued))
-        return shares
+        return {job_id: IN_FLIGHT_PER_SLOT * n for job_id, n in shares.items()}
 
     def _queue(self, device: str) -> str:
         if device not in self._queue_of:

@@ -131,6 +131,9 @@ def test_cancel_within_a_second_and_events_stream(cluster):
 
 def test_evaluation_worker_killed_twenty_times_loses_no_trial_and_stores_none_twice(cluster):
     cluster.env["TUNEFORGE_REPLAY_SLEEP_SCALE"] = "0.5"  # evaluations of about a third of a second
+    # The same task can be caught by kill after kill, each costing a visibility timeout before it comes
+    # back; the loop's backstop for lost messages (visibility + 2 x eval timeout + 30 s) must outlast that.
+    cluster.env["TUNEFORGE_EVAL_TIMEOUT_S"] = "90"
     cluster.serve()
     cluster.start("scheduler", "scheduler")
     cluster.worker("victim", concurrency=2)
