@@ -13,6 +13,7 @@ from tuneforge.agents.llm import LLMClient
 from tuneforge.agents.parsing import parse_json
 from tuneforge.core.space import Config, Space
 from tuneforge.core.types import Candidate
+from tuneforge.db.records import BestConfigRecord
 
 SYSTEM = """You are the config agent of an autotuner for GPU kernels and hardware designs.
 You propose configurations (points of a discrete parameter space) that are likely to beat the results so far.
@@ -31,7 +32,7 @@ class ConfigTask:
     objective: str
     space: Space
     trials: list[dict[str, Any]] = field(default_factory=list)  # number, params, status, values, note
-    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    leaderboard: list[BestConfigRecord] = field(default_factory=list)
     knowledge: str = ""
 
 
@@ -48,7 +49,7 @@ def prompt(task: ConfigTask, n: int) -> str:
     lines += [f"  failed #{t['number']} ({t['status']}): {json.dumps(t['params'])}" for t in failed[-5:]]
     if task.leaderboard:
         lines.append("Leaderboard (best known configs of this target):")
-        lines += [f"  {b['problem_key']} on {b['device']}: {b['value']:.5g} {b['metric']} with {json.dumps(b['params'])}"
+        lines += [f"  {b.problem_key} on {b.device}: {b.value:.5g} {b.metric} with {json.dumps(b.params)}"
                   for b in task.leaderboard[:8]]
     lines += ["What worked before (knowledge base):", task.knowledge or "nothing yet",
               f"Propose {n} new configuration(s)."]

@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuneforge.db.records import BestConfigRecord
+
 TOP_FRACTION = 0.25  # a parameter value "works" when it is common among the best quarter of ok trials
 
 
@@ -48,20 +50,20 @@ class Knowledge:
         return text if len(text) <= max_chars else text[:max_chars] + "\n  ..."
 
 
-def distill(best_configs: list[dict[str, Any]], trials: list[dict[str, Any]], *, family: str,
+def distill(best_configs: list[BestConfigRecord], trials: list[dict[str, Any]], *, family: str,
             device: str | None) -> Knowledge:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for trial in trials:
         groups[(trial["target"], trial["device"])].append(trial)
     for best in best_configs:
-        groups.setdefault((best["target"], best["device"]), [])
+        groups.setdefault((best.target, best.device), [])
     targets = []
     for (target, dev), rows in sorted(groups.items()):
         ok = [r for r in rows if r["status"] == "ok" and r["feasible"] and r["values"]]
         entry = TargetKnowledge(target=target, device=dev, trials=len(rows), ok=len(ok))
-        entry.best = [{"problem": b["problem_key"], "value": b["value"], "metric": b["metric"], "params": b["params"],
-                       "strategy": b["strategy"]}
-                      for b in best_configs if b["target"] == target and b["device"] == dev]
+        entry.best = [{"problem": b.problem_key, "value": b.value, "metric": b.metric, "params": b.params,
+                       "strategy": b.strategy}
+                      for b in best_configs if b.target == target and b.device == dev]
         entry.tendencies = _tendencies(ok)
         entry.failures = _failures(rows)
         entry.kernel_ideas = sorted({r["note"] for r in ok if r["has_source"] and r["note"]})[:5]

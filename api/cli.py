@@ -15,8 +15,10 @@ from rich.table import Table
 
 from tuneforge.api import commands
 from tuneforge.api.console import err, fail, format_metrics, format_params, out, print_json, provenance_label
+from tuneforge.api.schemas import BestConfigPublic, JobPublic, TrialPublic, public
 from tuneforge.core.errors import ConflictError, NotFoundError, UserInputError
 from tuneforge.core.settings import get_settings
+from tuneforge.db.records import JobRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Autotune compute kernels, quantization layouts and accelerator designs.")
@@ -87,12 +89,12 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
     except UserInputError as exc:
         fail(str(exc))
     with _progress(trials, disable=as_json) as (progress, task):
-        def on_trial(_job: dict, trial: dict) -> None:
+        def on_trial(_job: JobRecord, trial: dict[str, Any]) -> None:
             best = trial["best_value"]
             progress.update(task, advance=1, best="-" if best is None else f"{best:.6g}")
 
         job = run_job_embedded(job_id, settings, on_trial=on_trial)
-    _report_job(job, as_json)
+    _report_job(public(JobPublic, job), as_json)
 
 
 def _progress(total: int, disable: bool):
@@ -305,12 +307,12 @@ def list_jobs(status: Optional[str] = typer.Option(None), limit: int = typer.Opt
 
     rows = JobStore(get_settings().database_url).list_jobs(status=status, limit=limit)
     if as_json:
-        return print_json(rows)
+        return print_json([public(JobPublic, j) for j in rows])
     table = Table("id", "status", "target", "problem", "device", "strategy", "trials", "best", "created")
     for j in rows:
-        table.add_row(j["id"], j["status"], j["target"], j["problem_key"], j["device"], j["strategy"],
-                      f"{j['n_trials']}/{j['budget_trials']}", "-" if j["best_value"] is None else f"{j['best_value']:.5g}",
-                      j["created_at"][:19])
+        table.add_row(j.id, j.status, j.target, j.problem_key, j.device, j.strategy,
+                      f"{j.n_trials}/{j.budget_trials}", "-" if j.best_value is None else f"{j.best_value:.5g}",
+                      f"{j.created_at:%Y-%m-%d %H:%M:%S}")
     out.print(table)
 
 
@@ -326,11 +328,11 @@ def trials(job_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
         fail(str(exc))
     rows = store.trials(job_id)
     if as_json:
-        return print_json(rows)
+        return print_json([public(TrialPublic, t) for t in rows])
     table = Table("#", "status", "values", "numbers are", "origin", "config", "log")
     for t in rows:
-        table.add_row(str(t["number"]), t["status"], " ".join(f"{v:.5g}" for v in t["values"] or []),
-                      t["provenance"], t["origin"], format_params(t["params"]), (t["log"] or "")[-60:])
+        table.add_row(str(t.number), t.status, " ".join(f"{v:.5g}" for v in t.values or []),
+                      t.provenance, t.origin, format_params(t.params), (t.log or "")[-60:])
     out.print(table)
 
 
@@ -342,13 +344,13 @@ def best(target: str, device: Optional[str] = typer.Option(None, "--device", "-d
 
     rows = JobStore(get_settings().database_url).best_configs(target=target, device=device)
     if as_json:
-        return print_json(rows)
+        return print_json([public(BestConfigPublic, r) for r in rows])
     if not rows:
         fail(f"no best config for {target!r}{' on ' + device if device else ''} yet: run `tuneforge tune {target}`", 1)
     table = Table("problem", "device", "value", "numbers are", "config", "job", "strategy")
     for r in rows:
-        table.add_row(r["problem_key"], r["device"], f"{r['value']:.5g} {r['metric']}",
-                      provenance_label(r["provenance"]), format_params(r["params"]), r["job_id"], r["strategy"])
+        table.add_row(r.problem_key, r.device, f"{r.value:.5g} {r.metric}",
+                      provenance_label(r.provenance), format_params(r.params), r.job_id, r.strategy)
     out.print(table)
 
 

@@ -3,7 +3,8 @@ states the limits the server enforces (Create models in, Public models out)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
@@ -39,6 +40,7 @@ ExtraMap = Annotated[dict[ExtraKey, ExtraValue], Field(max_length=4),
                      closed_map("^[a-z_]{1,32}$", {"type": "string", "minLength": 1, "maxLength": 128}, 4)]
 OptionMap = Annotated[dict[OptionName, Any], Field(max_length=16), closed_map("^[a-z_]{1,64}$", {}, 16)]
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+P = TypeVar("P", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -74,12 +76,23 @@ class JobCreated(BaseModel):
     url: str
 
 
+class Public(BaseModel):
+    """A response body; it reads the store's typed records (or any object with the same attributes)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def public(model: type[P], record: Any) -> dict[str, Any]:
+    """A store record as the JSON the REST API returns for it (the CLI's --json prints the same)."""
+    return model.model_validate(record).model_dump(mode="json")
+
+
 class ObjectivePublic(BaseModel):
     metric: str
     direction: str
 
 
-class JobPublic(BaseModel):
+class JobPublic(Public):
     id: str
     account: str | None
     target: str
@@ -103,12 +116,14 @@ class JobPublic(BaseModel):
     best_trial: int | None
     baseline: dict[str, Any] | None
     result: dict[str, Any] | None
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
+    transfer: list[dict[str, Any]] | None = Field(
+        None, description="the stored histories the search learned from, and how much each weighed")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
-class TrialPublic(BaseModel):
+class TrialPublic(Public):
     job_id: str
     number: int
     params: dict[str, Any]
@@ -125,57 +140,48 @@ class TrialPublic(BaseModel):
     timings: dict[str, Any]
     log: str
     worker: str | None
-    created_at: str
+    created_at: datetime
 
 
-class BestConfigPublic(BaseModel):
+class _Published(Public):
+    """What every published best config says: the winning config and where it came from."""
+
     target: str
     family: str
-    problem_key: str
-    problem: dict[str, Any]
     device: str
     device_name: str
     params: dict[str, Any]
-    source: str | None
     metric: str
     value: float
-    metrics: dict[str, Any]
-    baseline: dict[str, Any] | None
     provenance: str
     strategy: str
     job_id: str
     trial_number: int
     seed: int
     versions: dict[str, Any]
-    updated_at: str
+    updated_at: datetime
 
 
-class LeaderboardRow(BaseModel):
-    target: str
-    family: str
+class BestConfigPublic(_Published):
+    problem_key: str
+    problem: dict[str, Any]
+    source: str | None
+    metrics: dict[str, Any]
+    baseline: dict[str, Any] | None
+
+
+class LeaderboardRow(_Published):
     problem: str
     dims: dict[str, int]
     dtype: str | None
     extra: dict[str, Any]
-    device: str
-    device_name: str
-    params: dict[str, Any]
     custom_source: bool
-    metric: str
-    value: float
-    provenance: str
     speedup_vs_baseline: float | None
     baseline_provenance: str | None
     fraction_of_roofline: float | None
-    strategy: str
-    job_id: str
-    trial_number: int
-    seed: int
-    versions: dict[str, Any]
-    updated_at: str
 
 
-class AgentCallPublic(BaseModel):
+class AgentCallPublic(Public):
     id: int
     job_id: str
     agent: str
@@ -189,7 +195,7 @@ class AgentCallPublic(BaseModel):
     cost_usd: float
     latency_s: float
     proposals: list[dict[str, Any]]
-    created_at: str
+    created_at: datetime
 
 
 class TargetPublic(BaseModel):

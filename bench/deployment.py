@@ -26,7 +26,7 @@ class Deployment:
         store = JobStore(settings.database_url)
         deadline = time.monotonic() + 120
         pids = {p.pid for p in self.procs[1:]}
-        while {int(w["name"].split("-")[1].split("@")[0]) for w in store.workers(within_s=3)} & pids != pids:
+        while {int(w.name.split("-")[1].split("@")[0]) for w in store.workers(within_s=3)} & pids != pids:
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("the workers did not report for work within 120 s")

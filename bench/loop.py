@@ -11,7 +11,6 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from tuneforge.bench.deployment import Deployment
@@ -32,7 +31,7 @@ class Overhead:
 
 
 def _measure(store: JobStore, job_id: str, mode: str, wall_s: float) -> Overhead:
-    stamps = [datetime.fromisoformat(t["created_at"]) for t in store.trials(job_id)]
+    stamps = [t.created_at for t in store.trials(job_id)]
     gaps = sorted((b - a).total_seconds() * 1000 for a, b in zip(stamps, stamps[1:]))
     return Overhead(mode, len(stamps), statistics.median(gaps), gaps[int(0.9 * (len(gaps) - 1))], wall_s)
 
@@ -58,7 +57,7 @@ def distributed(trials: int, settings: Settings) -> Overhead:
         job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random",
                                                  trials=trials))
         started = time.perf_counter()
-        while store.get_job(job_id)["status"] in ("queued", "running"):
+        while store.get_job(job_id).status in ("queued", "running"):
             time.sleep(0.2)
         return _measure(store, job_id, "distributed (Redis + PostgreSQL, scheduler + 2 workers)", time.perf_counter() - started)
     finally:

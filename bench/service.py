@@ -77,7 +77,7 @@ def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str) -> flo
     job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy=strategy, trials=trials,
                                              seed=1))
     run_job_embedded(job_id, settings)
-    return _per_trial_ms([datetime.fromisoformat(t["created_at"]) for t in store.trials(job_id)])
+    return _per_trial_ms([t.created_at for t in store.trials(job_id)])
 
 
 def optuna_rdb_ms(settings: Settings, trials: int, strategy: str) -> float:
@@ -131,7 +131,7 @@ def sleep_scale_for(settings: Settings, eval_ms: float) -> float:
         job_id = store.create_job(build_job_spec(probe, target=None, device=DEVICE, strategy="random",
                                                  trials=60, seed=2))
         run_job_embedded(job_id, probe)
-        walls = [t["timings"]["wall_s"] for t in store.trials(job_id)]
+        walls = [t.timings["wall_s"] for t in store.trials(job_id)]
     return 0.01 * eval_ms / 1000 / statistics.mean(walls)
 
 
@@ -158,15 +158,15 @@ def throughput(settings: Settings, *, workers: int, jobs: int, parallel: int, tr
         redis_before, db_before = _redis_commands(client), _db_transactions(settings.database_url)
         ids = [store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy="random", trials=trials,
                                                parallelism=parallel, seed=100 + i)) for i in range(jobs)]
-        while any(store.get_job(j)["status"] in ("queued", "running") for j in ids):
+        while any(store.get_job(j).status in ("queued", "running") for j in ids):
             time.sleep(0.2)
         redis_after, db_after = _redis_commands(client), _db_transactions(settings.database_url)
     finally:
         deployment.stop()
     stored = [t for j in ids for t in store.trials(j)]
-    stamps = sorted(datetime.fromisoformat(t["created_at"]) for t in stored)
+    stamps = sorted(t.created_at for t in stored)
     wall = (stamps[-1] - stamps[0]).total_seconds()
-    mean_eval = statistics.mean(t["timings"]["wall_s"] for t in stored)
+    mean_eval = statistics.mean(t.timings["wall_s"] for t in stored)
     n = len(stored)
     # The polls of this process (job status, stats) are not the service's: leave them out of Redis;
     # the database count includes this process's polls and is an upper bound.

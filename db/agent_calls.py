@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tuneforge.db.models import AgentCall, Trial
 from tuneforge.db.session import session_scope
-from tuneforge.db.store import _jsonable
+from tuneforge.db.records import AgentCallRecord, from_row
 
 
 class AgentCallStore:
@@ -37,22 +38,22 @@ class AgentCallStore:
                 AgentCall.job_id == job_id)).one()
             return int(calls), int(tokens)
 
-    def calls(self, job_id: str) -> list[dict[str, Any]]:
+    def calls(self, job_id: str) -> list[AgentCallRecord]:
         """The job's calls in order; each queued proposal gains ``trial`` and ``trial_status`` once evaluated."""
         with session_scope(self.url) as s:
-            rows = [{c.name: _jsonable(getattr(r, c.name)) for c in AgentCall.__table__.columns}
-                    for r in s.scalars(select(AgentCall).where(AgentCall.job_id == job_id).order_by(AgentCall.id))]
+            rows = list(s.scalars(select(AgentCall).where(AgentCall.job_id == job_id).order_by(AgentCall.id)))
+            proposals = [[dict(p) for p in r.proposals] for r in rows]
             trials = [{"number": t.number, "origin": t.origin, "note": t.note, "params": t.params,
                        "source": t.source, "status": t.status, "values": t.values}
                       for t in s.scalars(select(Trial).where(Trial.job_id == job_id).order_by(Trial.number))]
-        _link(rows, trials)
-        return rows
+            _link(proposals, trials)
+            return [replace(from_row(AgentCallRecord, r), proposals=linked) for r, linked in zip(rows, proposals)]
 
 
-def _link(calls: list[dict[str, Any]], trials: list[dict[str, Any]]) -> None:
+def _link(proposals_per_call: list[list[dict[str, Any]]], trials: list[dict[str, Any]]) -> None:
     claimed: set[int] = set()
-    for call in calls:
-        for proposal in call["proposals"]:
+    for proposals in proposals_per_call:
+        for proposal in proposals:
             if proposal.get("fate") != "queued":
                 continue
             for trial in trials:

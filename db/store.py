@@ -13,23 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
 from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
+from tuneforge.db.records import BestConfigRecord, JobRecord, TrialRecord, WorkerRecord, from_row
 from tuneforge.db.session import retry_disconnects_in, session_scope
-
-
-def job_to_dict(job: Job) -> dict[str, Any]:
-    return {c.name: _jsonable(getattr(job, c.name)) for c in Job.__table__.columns}
-
-
-def trial_to_dict(trial: Trial) -> dict[str, Any]:
-    return {c.name: _jsonable(getattr(trial, c.name)) for c in Trial.__table__.columns if c.name != "id"}
-
-
-def best_to_dict(best: BestConfig) -> dict[str, Any]:
-    return {c.name: _jsonable(getattr(best, c.name)) for c in BestConfig.__table__.columns if c.name != "id"}
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @retry_disconnects_in
@@ -59,12 +44,12 @@ class JobStore:
             raise NotFoundError(f"no job {job_id!r}; `tuneforge jobs` lists them")
         return job
 
-    def get_job(self, job_id: str, account: str | None = None) -> dict[str, Any]:
+    def get_job(self, job_id: str, account: str | None = None) -> JobRecord:
         with session_scope(self.url) as s:
-            return job_to_dict(self._visible(s, job_id, account))
+            return from_row(JobRecord, self._visible(s, job_id, account))
 
     def list_jobs(self, *, status: str | None = None, target: str | None = None,
-                  limit: int = 50, offset: int = 0, account: str | None = None) -> list[dict[str, Any]]:
+                  limit: int = 50, offset: int = 0, account: str | None = None) -> list[JobRecord]:
         with session_scope(self.url) as s:
             query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
             if account is not None:
@@ -73,7 +58,7 @@ class JobStore:
                 query = query.where(Job.status == status)
             if target:
                 query = query.where(Job.target == target)
-            return [job_to_dict(j) for j in s.scalars(query)]
+            return [from_row(JobRecord, j) for j in s.scalars(query)]
 
     def count_jobs_by_status(self) -> dict[str, int]:
         with session_scope(self.url) as s:
@@ -145,7 +130,7 @@ class JobStore:
                                         .where(mine, Job.created_at >= since)).one()
             return int(active), int(trials), float(seconds)
 
-    def cancel_job(self, job_id: str, account: str | None = None) -> dict[str, Any]:
+    def cancel_job(self, job_id: str, account: str | None = None) -> JobRecord:
         """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops.
         A job that already ended cannot be cancelled (ConflictError)."""
         with session_scope(self.url) as s:
@@ -156,7 +141,8 @@ class JobStore:
                 job.status, job.finished_at = JobStatus.CANCELLED.value, utcnow()
             elif job.status == JobStatus.RUNNING.value:
                 job.status = JobStatus.CANCELLED.value
-            return job_to_dict(job)
+            s.flush()
+            return from_row(JobRecord, job)
 
     # -- trials ---------------------------------------------------------------------------------
     def record_trial(self, job_id: str, number: int, candidate: Candidate, result: TrialResult, *,
@@ -179,31 +165,31 @@ class JobStore:
         except IntegrityError:
             return False
 
-    def trials(self, job_id: str, *, after: int = -1, limit: int | None = None) -> list[dict[str, Any]]:
+    def trials(self, job_id: str, *, after: int = -1, limit: int | None = None) -> list[TrialRecord]:
         with session_scope(self.url) as s:
             query = select(Trial).where(Trial.job_id == job_id, Trial.number > after).order_by(Trial.number)
             if limit:
                 query = query.limit(limit)
-            return [trial_to_dict(t) for t in s.scalars(query)]
+            return [from_row(TrialRecord, t) for t in s.scalars(query)]
 
     # -- best configs ---------------------------------------------------------------------------
-    def upsert_best(self, *, job: dict[str, Any], trial: dict[str, Any], objective: Objective,
+    def upsert_best(self, *, job: JobRecord, trial: TrialRecord, objective: Objective,
                     versions: dict[str, Any]) -> bool:
         """Keep the better of the stored best and this trial for (target, problem, device)."""
-        value = trial["values"][0]
+        value = trial.values[0]
         with session_scope(self.url) as s:
             best = s.scalars(select(BestConfig).where(
-                BestConfig.target == job["target"], BestConfig.problem_key == job["problem_key"],
-                BestConfig.device == job["device"]).with_for_update()).first()
+                BestConfig.target == job.target, BestConfig.problem_key == job.problem_key,
+                BestConfig.device == job.device).with_for_update()).first()
             if best is not None and best.metric == objective.metric and not objective.better(value, best.value):
                 return False
-            fields = dict(family=job["family"], problem=job["problem"], device_name=trial["device_name"],
-                          params=trial["params"], source=trial["source"], metric=objective.metric, value=value,
-                          metrics=trial["metrics"], baseline=job.get("baseline"), provenance=trial["provenance"],
-                          strategy=job["strategy"], job_id=job["id"], trial_number=trial["number"],
-                          seed=job["seed"], versions=versions, updated_at=utcnow())
+            fields = dict(family=job.family, problem=job.problem, device_name=trial.device_name,
+                          params=trial.params, source=trial.source, metric=objective.metric, value=value,
+                          metrics=trial.metrics, baseline=job.baseline, provenance=trial.provenance,
+                          strategy=job.strategy, job_id=job.id, trial_number=trial.number,
+                          seed=job.seed, versions=versions, updated_at=utcnow())
             if best is None:
-                s.add(BestConfig(target=job["target"], problem_key=job["problem_key"], device=job["device"],
+                s.add(BestConfig(target=job.target, problem_key=job.problem_key, device=job.device,
                                  **fields))
             else:
                 for key, val in fields.items():
@@ -211,7 +197,7 @@ class JobStore:
             return True
 
     def best_configs(self, *, target: str | None = None, device: str | None = None,
-                     family: str | None = None) -> list[dict[str, Any]]:
+                     family: str | None = None) -> list[BestConfigRecord]:
         with session_scope(self.url) as s:
             query = select(BestConfig).order_by(BestConfig.target, BestConfig.problem_key, BestConfig.device)
             if target:
@@ -220,7 +206,7 @@ class JobStore:
                 query = query.where(BestConfig.device == device)
             if family:
                 query = query.where(BestConfig.family == family)
-            return [best_to_dict(b) for b in s.scalars(query)]
+            return [from_row(BestConfigRecord, b) for b in s.scalars(query)]
 
     # -- workers --------------------------------------------------------------------------------
     def worker_seen(self, name: str, queues: list[str], info: dict[str, Any]) -> None:
@@ -235,9 +221,7 @@ class JobStore:
             if row is not None:
                 s.delete(row)
 
-    def workers(self, *, within_s: float = 300) -> list[dict[str, Any]]:
+    def workers(self, *, within_s: float = 300) -> list[WorkerRecord]:
         since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
         with session_scope(self.url) as s:
-            rows = s.scalars(select(WorkerSeen).where(WorkerSeen.last_seen >= since))
-            return [{"name": r.name, "queues": r.queues, "hostname": r.hostname, "info": r.info,
-                     "last_seen": r.last_seen.isoformat()} for r in rows]
+            return [from_row(WorkerRecord, r) for r in s.scalars(select(WorkerSeen).where(WorkerSeen.last_seen >= since))]

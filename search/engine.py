@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 import optuna
 
 from tuneforge.core.types import Candidate, TrialResult, TrialStatus
+from tuneforge.db.records import TrialRecord
 from tuneforge.search.encoding import decode, distributions, encode
 from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
 
@@ -169,16 +169,16 @@ class SearchEngine:
             self.study.tell(proposal.trial, values)
         return self._record(proposal.candidate, result, values)
 
-    def restore(self, stored: list[dict[str, Any]]) -> None:
-        """Replay stored trials (dicts as the job store returns them) into the study and the history."""
+    def restore(self, stored: list[TrialRecord]) -> None:
+        """Replay stored trials into the study and the history."""
         for row in stored:
-            result = TrialResult(status=TrialStatus(row["status"]), metrics=row["metrics"], cost_s=row["cost_s"])
-            candidate = Candidate(row["params"], source=row["source"], origin=row["origin"], note=row["note"])
-            values = row["values"]
-            if self.space.is_valid(row["params"]):
-                violations = [c.violation(row["metrics"]) for c in self.ctx.constraints]
+            result = TrialResult(status=TrialStatus(row.status), metrics=row.metrics, cost_s=row.cost_s)
+            candidate = Candidate(row.params, source=row.source, origin=row.origin, note=row.note)
+            values = row.values
+            if self.space.is_valid(row.params):
+                violations = [c.violation(row.metrics) for c in self.ctx.constraints]
                 self.study.add_trial(optuna.trial.create_trial(
-                    params=encode(self.space, row["params"]), distributions=self.dists, values=values,
+                    params=encode(self.space, row.params), distributions=self.dists, values=values,
                     state=optuna.trial.TrialState.COMPLETE if values else optuna.trial.TrialState.FAIL,
                     user_attrs={"violations": violations}, system_attrs={"constraints": violations}))
             self._record(candidate, result, values)

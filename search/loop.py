@@ -17,7 +17,8 @@ from typing import Any
 
 from tuneforge.core.constraints import MetricConstraint
 from tuneforge.core.settings import Settings
-from tuneforge.core.types import JobStatus, Objective, Problem, TrialResult
+from tuneforge.core.types import JobStatus, Problem, TrialResult
+from tuneforge.db.records import JobRecord
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import resolve_device, resolve_target
 from tuneforge.search.engine import Proposal, SearchEngine
@@ -32,7 +33,7 @@ from tuneforge.search.warmstart import warm_start_candidates
 log = logging.getLogger(__name__)
 CHECK_S = 0.5  # how soon a cancel, or the loss of the lease, stops the loop
 
-TrialCallback = Callable[[dict[str, Any], dict[str, Any]], None]  # (job, stored trial)
+TrialCallback = Callable[[JobRecord, dict[str, Any]], None]  # (job, the trial just stored)
 
 
 class LeaseWatch:
@@ -89,7 +90,7 @@ class TuningLoop:
         self.on_trial = on_trial
         self.shutdown = shutdown
 
-    def run(self, job_id: str) -> dict[str, Any] | None:
+    def run(self, job_id: str) -> JobRecord | None:
         """Run (or resume) a job to its end. Returns the finished job, or None when another
         worker holds it."""
         if not self.store.claim_job(job_id, self.owner, self.settings.lease_s):
@@ -110,37 +111,37 @@ class TuningLoop:
             self.store.release_job(job_id, self.owner)  # another process resumes it from its trials
             return None
         job = self.store.get_job(job_id)
-        if job["status"] == JobStatus.SUCCEEDED.value:
+        if job.status == JobStatus.SUCCEEDED.value:
             self._publish_best(job)
         return self.store.get_job(job_id)
 
     # -- the loop -------------------------------------------------------------------------------
     def _run_claimed(self, job_id: str, watch: LeaseWatch) -> JobStatus | None:
         job = self.store.get_job(job_id)
-        device = resolve_device(job["device"], self.settings)
-        target = resolve_target(job["target"], device)
-        problem = Problem.from_dict(job["problem"])
-        ctx = StrategyContext(space=target.space(problem), objectives=[Objective(**o) for o in job["objectives"]],
-                              constraints=[MetricConstraint.parse(c) for c in job["constraints"]],
-                              seed=job["seed"], parallelism=job["parallelism"], budget_trials=job["budget_trials"],
+        device = resolve_device(job.device, self.settings)
+        target = resolve_target(job.target, device)
+        problem = Problem.from_dict(job.problem)
+        ctx = StrategyContext(space=target.space(problem), objectives=job.objective_list,
+                              constraints=[MetricConstraint.parse(c) for c in job.constraints],
+                              seed=job.seed, parallelism=job.parallelism, budget_trials=job.budget_trials,
                               target_name=target.name, problem=problem, device=device.spec, job_id=job_id,
-                              settings=self.settings, options=job["options"])
+                              settings=self.settings, options=job.options)
         ctx.sources = database_sources(self.store, job, ctx)
-        engine = SearchEngine(get_strategy(job["strategy"]), ctx,
+        engine = SearchEngine(get_strategy(job.strategy), ctx,
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
-        if job["baseline"] is None:
-            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job["problem"]))
+        if job.baseline is None:
+            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job.problem))
 
         # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
         # arrives, so N workers never wait for the slowest member of a batch.
-        session = self.runner.session(job_id, device.spec, target.name, job["problem"])
+        session = self.runner.session(job_id, device.spec, target.name, job.problem)
         in_flight: dict[int, Proposal] = {}
         keys = itertools.count()
         try:
             while not watch.ended:
-                room = min(job["parallelism"], job["budget_trials"] - engine.n_told) - len(in_flight)
-                out_of_time = job["budget_seconds"] is not None and engine.spent_s >= job["budget_seconds"]
+                room = min(job.parallelism, job.budget_trials - engine.n_told) - len(in_flight)
+                out_of_time = job.budget_seconds is not None and engine.spent_s >= job.budget_seconds
                 proposals = engine.ask(room) if room > 0 and not out_of_time else []
                 if watch.ended:
                     break  # cancelled while the strategy was proposing: nothing more is evaluated
@@ -159,12 +160,12 @@ class TuningLoop:
             return None
         return JobStatus.CANCELLED if watch.cancelled.is_set() else JobStatus.SUCCEEDED
 
-    def _tell(self, job: dict, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
+    def _tell(self, job: JobRecord, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
         told = engine.tell(proposal, result)
-        if not self.store.record_trial(job["id"], told.number, proposal.candidate, result, values=told.values,
+        if not self.store.record_trial(job.id, told.number, proposal.candidate, result, values=told.values,
                                        feasible=told.feasible, better=told.better, worker=self.owner):
             return False
-        record_transfer(self.store, job["id"], engine.strategy)
+        record_transfer(self.store, job.id, engine.strategy)
         if self.on_trial:
             self.on_trial(job, {"number": told.number, "params": proposal.candidate.params,
                                 "status": result.status.value, "values": told.values, "feasible": told.feasible,
@@ -177,12 +178,12 @@ class TuningLoop:
         job = self.store.get_job(job_id)
         return summarize(job, self.store.trials(job_id))
 
-    def _publish_best(self, job: dict[str, Any]) -> None:
-        best = (job.get("result") or {}).get("best")
+    def _publish_best(self, job: JobRecord) -> None:
+        best = (job.result or {}).get("best")
         if best is None:
             return
-        trial = next(t for t in self.store.trials(job["id"], after=best["number"] - 1, limit=1))
-        self.store.upsert_best(job=job, trial=trial, objective=Objective(**job["objectives"][0]),
+        trial = next(t for t in self.store.trials(job.id, after=best["number"] - 1, limit=1))
+        self.store.upsert_best(job=job, trial=trial, objective=job.objective_list[0],
                                versions=versions())
 
 

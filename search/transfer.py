@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tuneforge.core.types import Objective
+from tuneforge.db.records import TrialRecord
 from tuneforge.search.gp import GaussianProcess
 from tuneforge.search.pool import ConfigPool
 
@@ -57,11 +58,11 @@ class SourceHistory:
         return cls(name, tuple(dict(h.candidate.params) for h in history), tuple(values), objective.direction)
 
     @classmethod
-    def from_trials(cls, name: str, trials: Sequence[dict[str, Any]], direction: str) -> SourceHistory:
-        """From stored trial rows (``params``, ``values``, ``feasible``), first objective."""
-        rows = [t for t in trials if t["source"] is None]  # an agent's kernel is another program
-        return cls(name, tuple(dict(t["params"]) for t in rows),
-                   tuple(t["values"][0] if t["values"] and t["feasible"] else None for t in rows), direction)
+    def from_trials(cls, name: str, trials: Sequence[TrialRecord], direction: str) -> SourceHistory:
+        """From stored trials, first objective."""
+        rows = [t for t in trials if t.source is None]  # an agent's kernel is another program
+        return cls(name, tuple(dict(t.params) for t in rows),
+                   tuple(t.values[0] if t.values and t.feasible else None for t in rows), direction)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ about it. ``options={"transfer": false}`` turns transfer off.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from tuneforge.core.types import Objective
+from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
 from tuneforge.search.strategies._base import Strategy, StrategyContext
 from tuneforge.search.transfer import SourceHistory
@@ -21,18 +21,18 @@ from tuneforge.search.transfer import SourceHistory
 MAX_SOURCE_JOBS = 200
 
 
-def database_sources(store: JobStore, job: dict[str, Any], ctx: StrategyContext) -> list[SourceHistory]:
+def database_sources(store: JobStore, job: JobRecord, ctx: StrategyContext) -> list[SourceHistory]:
     if not ctx.options.get("transfer", True):
         return []
     objective = ctx.objectives[0]
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for other in store.list_jobs(target=job["target"], limit=MAX_SOURCE_JOBS):
-        place = (other["problem_key"], other["device"])
-        if place == (job["problem_key"], job["device"]) or not other["objectives"]:
+    groups: dict[tuple[str, str], list[TrialRecord]] = {}
+    for other in store.list_jobs(target=job.target, limit=MAX_SOURCE_JOBS):
+        place = (other.problem_key, other.device)
+        if place == (job.problem_key, job.device) or not other.objectives:
             continue
-        if Objective(**other["objectives"][0]) != objective:
+        if Objective(**other.objectives[0]) != objective:
             continue
-        groups.setdefault(place, []).extend(store.trials(other["id"]))
+        groups.setdefault(place, []).extend(store.trials(other.id))
     return [SourceHistory.from_trials(f"{problem_key} on {device}", trials, objective.direction)
             for (problem_key, device), trials in sorted(groups.items()) if trials]
 

@@ -11,9 +11,9 @@ says where it came from.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from tuneforge.core.types import Candidate, Problem
+from tuneforge.db.records import BestConfigRecord, JobRecord
 from tuneforge.db.store import JobStore
 from tuneforge.search.strategies._base import StrategyContext
 
@@ -29,29 +29,29 @@ def _size_distance(a: Problem, b: Problem) -> float:
     return sum(abs(math.log(max(a.dims[k], 1) / max(b.dims[k], 1))) for k in a.dims)
 
 
-def rank_related(best_rows: list[dict[str, Any]], problem: Problem, device: str) -> list[dict[str, Any]]:
+def rank_related(best_rows: list[BestConfigRecord], problem: Problem, device: str) -> list[BestConfigRecord]:
     """Best-config rows of the same target on other problems or devices, nearest first."""
-    def nearness(row: dict[str, Any]) -> tuple[int, float]:
-        tier = 0 if row["device"] == device else 1 if row["problem_key"] == problem.key() else 2
-        return tier, _size_distance(Problem.from_dict(row["problem"]), problem)
+    def nearness(row: BestConfigRecord) -> tuple[int, float]:
+        tier = 0 if row.device == device else 1 if row.problem_key == problem.key() else 2
+        return tier, _size_distance(Problem.from_dict(row.problem), problem)
 
-    related = [r for r in best_rows if not (r["problem_key"] == problem.key() and r["device"] == device)]
+    related = [r for r in best_rows if not (r.problem_key == problem.key() and r.device == device)]
     return sorted(related, key=nearness)
 
 
-def warm_start_candidates(store: JobStore, job: dict[str, Any], ctx: StrategyContext) -> list[Candidate]:
+def warm_start_candidates(store: JobStore, job: JobRecord, ctx: StrategyContext) -> list[Candidate]:
     if not ctx.options.get("warm_start", True):
         return []
     limit = min(MAX_WARM_START, max(1, int(ctx.budget_trials * BUDGET_SHARE)))
     out: list[Candidate] = []
     keys: set[tuple] = set()
-    for row in rank_related(store.best_configs(target=job["target"]), ctx.problem, ctx.device):
-        params = row["params"]
-        if row["source"] or not ctx.space.is_valid(params) or ctx.space.key(params) in keys:
+    for row in rank_related(store.best_configs(target=job.target), ctx.problem, ctx.device):
+        params = row.params
+        if row.source or not ctx.space.is_valid(params) or ctx.space.key(params) in keys:
             continue  # agent-written kernels and configs this space forbids do not transfer
         keys.add(ctx.space.key(params))
         out.append(Candidate(dict(params), origin="warm-start",
-                             note=f"best of {row['problem_key']} on {row['device']} (job {row['job_id']})"))
+                             note=f"best of {row.problem_key} on {row.device} (job {row.job_id})"))
         if len(out) == limit:
             break
     return out

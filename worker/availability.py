@@ -8,6 +8,7 @@ from typing import Any
 
 from tuneforge.core.errors import UserInputError
 from tuneforge.core.settings import Settings
+from tuneforge.db.records import WorkerRecord
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import resolve_device
 from tuneforge.worker.celery_app import eval_queue
@@ -15,11 +16,11 @@ from tuneforge.worker.celery_app import eval_queue
 BEATS_UNTIL_GONE = 3  # a worker silent for this many heartbeats no longer counts
 
 
-def live_workers_by_queue(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+def live_workers_by_queue(settings: Settings) -> dict[str, list[WorkerRecord]]:
     """Workers that recorded a heartbeat recently, by the queues they consume."""
-    by_queue: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_queue: dict[str, list[WorkerRecord]] = defaultdict(list)
     for worker in JobStore(settings.database_url).workers(within_s=BEATS_UNTIL_GONE * settings.worker_heartbeat_s):
-        for queue in worker["queues"]:
+        for queue in worker.queues:
             by_queue[queue].append(worker)
     return dict(by_queue)
 
@@ -47,5 +48,5 @@ def add_live_workers(settings: Settings, devices: list[dict[str, Any]]) -> None:
         return
     by_queue = live_workers_by_queue(settings)
     for row in devices:
-        row["live_workers"] = sorted(w["name"] for w in by_queue.get(eval_queue(row["queue"]), [])) \
+        row["live_workers"] = sorted(w.name for w in by_queue.get(eval_queue(row["queue"]), [])) \
             if row["queue"] != "-" else []

@@ -12,10 +12,10 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus
+from tuneforge.db.records import JobRecord
 from tuneforge.db.store import JobStore
 from tuneforge.search.runner import EvaluationRunner
 from tuneforge.worker.jobs import run_job, runner_factory
@@ -68,10 +68,10 @@ class JobScheduler:
         stale = datetime.now(timezone.utc) - timedelta(seconds=self.settings.lease_s)
         for status in (JobStatus.RUNNING, JobStatus.QUEUED):
             for job in reversed(self.store.list_jobs(status=status.value, limit=100)):
-                if job["id"] in self.active or (status == JobStatus.RUNNING and not _lease_gone(job, stale)):
+                if job.id in self.active or (status == JobStatus.RUNNING and not _lease_gone(job, stale)):
                     continue
-                if self.store.claim_job(job["id"], self.owner, self.settings.lease_s):
-                    return job["id"]
+                if self.store.claim_job(job.id, self.owner, self.settings.lease_s):
+                    return job.id
         return None
 
     def _run(self, job_id: str) -> None:
@@ -84,8 +84,5 @@ class JobScheduler:
             runner.close()
 
 
-def _lease_gone(job: dict[str, Any], stale: datetime) -> bool:
-    if job["heartbeat_at"] is None:
-        return True
-    beat = datetime.fromisoformat(job["heartbeat_at"])
-    return (beat if beat.tzinfo else beat.replace(tzinfo=timezone.utc)) < stale
+def _lease_gone(job: JobRecord, stale: datetime) -> bool:
+    return job.heartbeat_at is None or job.heartbeat_at < stale

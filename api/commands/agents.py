@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from tuneforge.api.console import format_params, out, print_json
+from tuneforge.api.schemas import AgentCallPublic, public
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -27,25 +28,25 @@ def agent_calls(job_id: str, as_json: bool = typer.Option(False, "--json"),
     JobStore(url).get_job(job_id)
     calls = AgentCallStore(url).calls(job_id)
     if as_json:
-        return print_json(calls)
+        return print_json([public(AgentCallPublic, c) for c in calls])
     table = Table("#", "agent", "model", "tokens in/out", "cost $", "latency s", "proposal", "fate", "trial")
     for i, call in enumerate(calls):
-        head = [str(i), call["agent"], call["model"], f"{call['prompt_tokens']}/{call['completion_tokens']}",
-                f"{call['cost_usd']:.4f}", f"{call['latency_s']:.2f}"]
-        rows = call["proposals"] or [{"fate": call["error"] or "no proposals"}]
+        head = [str(i), call.agent, call.model, f"{call.prompt_tokens}/{call.completion_tokens}",
+                f"{call.cost_usd:.4f}", f"{call.latency_s:.2f}"]
+        rows = call.proposals or [{"fate": call.error or "no proposals"}]
         for j, p in enumerate(rows):
             trial = "" if p.get("trial") is None else f"#{p['trial']} {p['trial_status']}"
             what = p.get("note") or (format_params(p["params"]) if isinstance(p.get("params"), dict) else "")
             table.add_row(*(head if j == 0 else [""] * len(head)), what[:60], p["fate"][:60], trial)
     out.print(table)
-    total = sum(c["cost_usd"] for c in calls)
-    out.print(f"{len(calls)} calls, {sum(c['prompt_tokens'] + c['completion_tokens'] for c in calls)} tokens, "
+    total = sum(c.cost_usd for c in calls)
+    out.print(f"{len(calls)} calls, {sum(c.prompt_tokens + c.completion_tokens for c in calls)} tokens, "
               f"${total:.4f}")
     if prompts:
         for i, call in enumerate(calls):
-            out.rule(f"call {i}: {call['agent']}")
-            for role, text in [*((m["role"], m["content"]) for m in call["messages"]),
-                               ("response", call["response"] or call["error"] or "")]:
+            out.rule(f"call {i}: {call.agent}")
+            for role, text in [*((m["role"], m["content"]) for m in call.messages),
+                               ("response", call.response or call.error or "")]:
                 out.print(role, style="bold")
                 out.print(text, markup=False, soft_wrap=True)
 

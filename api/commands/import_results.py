@@ -32,7 +32,7 @@ def kernel_tuner(files: list[Path] = typer.Argument(..., help="Kernel Tuner cach
             job = import_kernel_tuner_cache(allowed, path)
         except UserInputError as exc:
             fail(str(exc))
-        best = (job["result"] or {}).get("best")
-        err.print(f"{path}: job {job['id']}, {job['n_trials']} trials of {job['target']} measured on "
-                  f"{job['options']['imported_from']['device_name']}"
+        best = (job.result or {}).get("best")
+        err.print(f"{path}: job {job.id}, {job.n_trials} trials of {job.target} measured on "
+                  f"{job.options['imported_from']['device_name']}"
                   + (f", best {best['values'][0]:.6g} ms" if best else ", none timed"), soft_wrap=True)

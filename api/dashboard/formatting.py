@@ -21,11 +21,12 @@ def number(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def when(value: str | None) -> str:
-    """ISO timestamp as ``2025-01-31 14:05`` (UTC, as stored)."""
+def when(value: datetime | str | None) -> str:
+    """A timestamp (or its ISO text, as JSON records hold it) as ``2025-01-31 14:05`` (UTC, as stored)."""
     if not value:
         return "–"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def params(config: dict[str, Any] | None) -> str:

@@ -16,6 +16,7 @@ from tuneforge.api.dashboard import formatting
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.export.module import exportable
 from tuneforge.api.export.records import best_record
+from tuneforge.api.schemas import JobPublic, public
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
@@ -87,7 +88,7 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 
     listed = store.list_jobs(status=status, limit=200, account=who.sees)
     return templates.TemplateResponse(request, "jobs.html", {
-        "jobs": listed, "status": status, "numbers_are": _device_provenance({j["device"] for j in listed}, settings),
+        "jobs": listed, "status": status, "numbers_are": _device_provenance({j.device for j in listed}, settings),
         "targets": list(all_targets().values()), "devices": known_specs(settings),
         "strategies": list(all_strategies().values()), "prefill": dict(request.query_params)})
 
@@ -95,7 +96,8 @@ def jobs(request: Request, status: str | None = None, store: JobStore = Depends(
 @pages.get("/dashboard/jobs/{job_id}", response_class=HTMLResponse)
 def job(request: Request, job_id: str, store: JobStore = Depends(store_of),
         who: Principal = Depends(viewer)) -> HTMLResponse:
-    return templates.TemplateResponse(request, "job.html", {"job": store.get_job(job_id, who.sees)})
+    # The page embeds the job as the REST API returns it (its script reads the same JSON).
+    return templates.TemplateResponse(request, "job.html", {"job": public(JobPublic, store.get_job(job_id, who.sees))})
 
 
 @pages.get("/dashboard/targets", response_class=HTMLResponse)
@@ -104,7 +106,7 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
 
     counts: dict[str, int] = {}
     for row in store.best_configs():
-        counts[row["target"]] = counts.get(row["target"], 0) + 1
+        counts[row.target] = counts.get(row.target, 0) + 1
     return templates.TemplateResponse(request, "targets.html",
                                       {"targets": list(all_targets().values()), "counts": counts})
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import Candidate, JobStatus, Objective, Provenance, TrialResult, TrialStatus
+from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
 
 IMPORT_STRATEGY = "import:kernel-tuner"
 
 
-def import_kernel_tuner_cache(settings: Settings, path: Path) -> dict[str, Any]:
+def import_kernel_tuner_cache(settings: Settings, path: Path) -> JobRecord:
     """One succeeded job per file: each cache entry a trial (a Kernel Tuner error string is an invalid
     trial), measured on the file's device, with the file and its hash as provenance. Returns the job."""
     from tuneforge.db.imports import store_imported_trials
@@ -57,26 +58,26 @@ def import_kernel_tuner_cache(settings: Settings, path: Path) -> dict[str, Any]:
     job = store.get_job(job_id)
     store.finish_job(job_id, None, JobStatus.SUCCEEDED, result=summarize(job, store.trials(job_id)))
     job = store.get_job(job_id)
-    best = (job["result"] or {}).get("best")
+    best = (job.result or {}).get("best")
     if best is not None:
         trial = store.trials(job_id, after=best["number"] - 1, limit=1)[0]
         store.upsert_best(job=job, trial=trial, objective=objective, versions={**versions(), "imported": origin})
     return job
 
 
-def kernel_tuner_cache(target: str, records: list[dict[str, Any]], trials: list[dict[str, Any]],
+def kernel_tuner_cache(target: str, records: list[dict[str, Any]], trials: list[TrialRecord],
                        device_name: str) -> str:
     """A Kernel Tuner cache (``tune_params_keys``, ``tune_params``, ``cache``) of one target's timed trials."""
-    timed = [t for t in trials if t["status"] == "ok" and (t.get("metrics") or {}).get("time_ms") is not None]
-    keys = list(dict.fromkeys(k for t in timed for k in t["params"]))
+    timed = [t for t in trials if t.status == "ok" and (t.metrics or {}).get("time_ms") is not None]
+    keys = list(dict.fromkeys(k for t in timed for k in t.params))
     cache: dict[str, Any] = {}
     for t in timed:
-        name = ",".join(str(t["params"].get(k)) for k in keys)
-        if name not in cache or t["metrics"]["time_ms"] < cache[name]["time"]:
-            cache[name] = {**t["params"], "time": t["metrics"]["time_ms"], "provenance": t["provenance"]}
+        name = ",".join(str(t.params.get(k)) for k in keys)
+        if name not in cache or t.metrics["time_ms"] < cache[name]["time"]:
+            cache[name] = {**t.params, "time": t.metrics["time_ms"], "provenance": t.provenance}
     problem = records[0]["dims"] if records else {}
     return json.dumps({"device_name": device_name, "kernel_name": target, "problem_size": list(problem.values()),
                        "tune_params_keys": keys,
-                       "tune_params": {k: sorted({t["params"][k] for t in timed if k in t["params"]}, key=repr)
+                       "tune_params": {k: sorted({t.params[k] for t in timed if k in t.params}, key=repr)
                                        for k in keys},
                        "objective": "time", "cache": cache}, indent=1)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tuneforge.core.errors import UserInputError
+from tuneforge.db.records import BestConfigRecord
 
 ROOFLINE_METRIC = "fraction_of_roofline"  # share of the speed-of-light bound the device reports (sim:<gpu> does)
 
@@ -21,31 +22,31 @@ def metric_direction(target: str, metric: str) -> str:
     return declared.get(metric, "minimize")
 
 
-def speedup(row: dict[str, Any]) -> float | None:
+def speedup(row: BestConfigRecord) -> float | None:
     """How many times better the best config is than the torch reference on the same device."""
-    baseline = row.get("baseline") or {}
-    reference = (baseline.get("metrics") or {}).get(row["metric"]) if baseline.get("status", "ok") == "ok" else None
-    if not reference or not row["value"]:
+    baseline = row.baseline or {}
+    reference = (baseline.get("metrics") or {}).get(row.metric) if baseline.get("status", "ok") == "ok" else None
+    if not reference or not row.value:
         return None
-    ratio = reference / row["value"]
-    return ratio if metric_direction(row["target"], row["metric"]) == "minimize" else 1 / ratio
+    ratio = reference / row.value
+    return ratio if metric_direction(row.target, row.metric) == "minimize" else 1 / ratio
 
 
-def best_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A best-config row of the store, flattened, with its speedup and roofline share."""
-    problem = row.get("problem") or {}
-    baseline = row.get("baseline") or {}
+def best_record(row: BestConfigRecord) -> dict[str, Any]:
+    """A stored best config, flattened, with its speedup and roofline share: a leaderboard row as JSON."""
+    problem = row.problem or {}
+    baseline = row.baseline or {}
     return {
-        "target": row["target"], "family": row["family"], "problem": row["problem_key"],
+        "target": row.target, "family": row.family, "problem": row.problem_key,
         "dims": problem.get("dims") or {}, "dtype": problem.get("dtype"), "extra": problem.get("extra") or {},
-        "device": row["device"], "device_name": row["device_name"], "params": row["params"],
-        "custom_source": row.get("source") is not None,
-        "metric": row["metric"], "value": row["value"], "provenance": row["provenance"],
+        "device": row.device, "device_name": row.device_name, "params": row.params,
+        "custom_source": row.source is not None,
+        "metric": row.metric, "value": row.value, "provenance": row.provenance,
         "speedup_vs_baseline": speedup(row),
         "baseline_provenance": baseline.get("provenance") if baseline else None,
-        "fraction_of_roofline": (row.get("metrics") or {}).get(ROOFLINE_METRIC),
-        "strategy": row["strategy"], "job_id": row["job_id"], "trial_number": row["trial_number"],
-        "seed": row["seed"], "versions": row.get("versions") or {}, "updated_at": row["updated_at"],
+        "fraction_of_roofline": (row.metrics or {}).get(ROOFLINE_METRIC),
+        "strategy": row.strategy, "job_id": row.job_id, "trial_number": row.trial_number,
+        "seed": row.seed, "versions": row.versions or {}, "updated_at": row.updated_at.isoformat(),
     }
 
 

@@ -13,6 +13,7 @@ from tuneforge.api.deps import store_of
 from tuneforge.api.schemas import COMMON, AgentCallPublic, errors
 from tuneforge.core.errors import NotFoundError
 from tuneforge.db.agent_calls import AgentCallStore
+from tuneforge.db.records import AgentCallRecord
 from tuneforge.db.knowledge import family_of, knowledge_rows
 from tuneforge.db.store import JobStore
 
@@ -32,7 +33,7 @@ def target_knowledge(url: str, target: str, device: str | None) -> Knowledge:
 
 @router.get("/jobs/{job_id}/agent-calls", response_model=list[AgentCallPublic])
 def agent_calls(job_id: str = Path(..., min_length=1, max_length=32), store: JobStore = Depends(store_of),
-                who: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+                who: Principal = Depends(require("read"))) -> list[AgentCallRecord]:
     """A job's transcripts (prompts included) are its account's: another account gets 404."""
     store.get_job(job_id, who.sees)  # 404 for an unknown job or another account's
     return AgentCallStore(store.url).calls(job_id)

@@ -14,11 +14,13 @@ from fastapi.responses import StreamingResponse
 from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import settings_of, store_of
 from tuneforge.api.quotas import check_submit
-from tuneforge.api.schemas import COMMON, INT32_MAX, JobCreate, JobCreated, JobPublic, JobStatusName, TrialPublic, errors
+from tuneforge.api.schemas import (COMMON, INT32_MAX, JobCreate, JobCreated, JobPublic, JobStatusName, TrialPublic,
+                                   errors, public)
 from tuneforge.api.submit import submit_job
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus
 from tuneforge.db.accounts import KeyStore
+from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -41,13 +43,13 @@ def create_job(body: JobCreate, settings: Settings = Depends(settings_of), store
 def list_jobs(status: JobStatusName | None = None,
               target: str | None = Query(None, min_length=1, max_length=128),
               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=INT32_MAX),
-              store: JobStore = Depends(store_of), who: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+              store: JobStore = Depends(store_of), who: Principal = Depends(require("read"))) -> list[JobRecord]:
     return store.list_jobs(status=status, target=target, limit=limit, offset=offset, account=who.sees)
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=errors(404, *COMMON))
 def get_job(job_id: str = _job_id(), store: JobStore = Depends(store_of),
-            who: Principal = Depends(require("read"))) -> dict[str, Any]:
+            who: Principal = Depends(require("read"))) -> JobRecord:
     return store.get_job(job_id, who.sees)
 
 
@@ -56,14 +58,14 @@ def get_trials(job_id: str = _job_id(), after: int = Query(-1, ge=-1, le=INT32_M
                                                        description="only trials numbered after this one"),
                limit: int = Query(MAX_TRIALS_PAGE, ge=1, le=MAX_TRIALS_PAGE,
                                   description="page size; page on with after=<last number>"),
-               store: JobStore = Depends(store_of), who: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+               store: JobStore = Depends(store_of), who: Principal = Depends(require("read"))) -> list[TrialRecord]:
     store.get_job(job_id, who.sees)  # 404 for an unknown job, not an empty list
     return store.trials(job_id, after=after, limit=limit)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, responses=errors(404, 409, *COMMON))
 def cancel_job(job_id: str = _job_id(), store: JobStore = Depends(store_of),
-               who: Principal = Depends(require("cancel"))) -> dict[str, Any]:
+               who: Principal = Depends(require("cancel"))) -> JobRecord:
     job = store.cancel_job(job_id, who.sees)
     KeyStore(store.url).audit(who.account, who.key_name, "job.cancel", job_id)
     return job
@@ -87,17 +89,17 @@ async def job_events(request: Request, job_id: str = _job_id(), store: JobStore 
                 job = await asyncio.to_thread(store.get_job, job_id)
                 new_trials = await asyncio.to_thread(store.trials, job_id, after=last_number, limit=MAX_TRIALS_PAGE)
                 for trial in new_trials:
-                    last_number = trial["number"]
-                    yield _event("trial", trial)
+                    last_number = trial.number
+                    yield _event("trial", public(TrialPublic, trial))
                 if new_trials:
-                    yield _event("progress", {"n_trials": last_number + 1, "budget_trials": job["budget_trials"],
-                                              "best_value": job["best_value"]})
-                if job["status"] != last_status:
-                    last_status = job["status"]
-                    yield _event("status", {k: job[k] for k in ("id", "status", "n_trials", "budget_trials",
+                    yield _event("progress", {"n_trials": last_number + 1, "budget_trials": job.budget_trials,
+                                              "best_value": job.best_value})
+                if job.status != last_status:
+                    last_status = job.status
+                    yield _event("status", {k: getattr(job, k) for k in ("id", "status", "n_trials", "budget_trials",
                                                                 "best_value", "error")})
-                if JobStatus(job["status"]).finished and len(new_trials) < MAX_TRIALS_PAGE:
-                    yield _event("end", {"status": job["status"]})
+                if JobStatus(job.status).finished and len(new_trials) < MAX_TRIALS_PAGE:
+                    yield _event("end", {"status": job.status})
                     return
                 if len(new_trials) < MAX_TRIALS_PAGE:
                     await asyncio.sleep(EVENT_POLL_S)

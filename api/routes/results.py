@@ -10,6 +10,7 @@ from tuneforge.api.auth import require
 from tuneforge.api.deps import store_of
 from tuneforge.api.schemas import COMMON, BestConfigPublic, LeaderboardRow, errors
 from tuneforge.api.export.records import best_record
+from tuneforge.db.records import BestConfigRecord
 from tuneforge.db.store import JobStore
 
 router = APIRouter(prefix="/api/v1", tags=["results"], dependencies=[Depends(require("read"))],
@@ -22,7 +23,7 @@ def _filter():
 
 @router.get("/best", response_model=list[BestConfigPublic])
 def best(target: str | None = _filter(), device: str | None = _filter(), family: str | None = _filter(),
-         store: JobStore = Depends(store_of)) -> list[dict[str, Any]]:
+         store: JobStore = Depends(store_of)) -> list[BestConfigRecord]:
     return store.best_configs(target=target, device=device, family=family)
 
 

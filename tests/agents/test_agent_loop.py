@@ -62,33 +62,33 @@ def test_agent_job_shows_every_outcome_in_its_trials(settings, llm) -> None:
 
     job = run_job_embedded(job_id, settings)
 
-    assert job["status"] == "succeeded", job["error"]
+    assert job.status == "succeeded", job.error
     trials = store.trials(job_id)
-    outcome = [(t["status"], t["origin"], t["note"]) for t in trials]
+    outcome = [(t.status, t.origin, t.note) for t in trials]
     assert outcome[0] == ("ok", "agent:config", "one block holds a whole 300-wide row")
     assert outcome[1] == ("compile_error", "agent:kernel", "one program per row, block as wide as the row")
-    assert "arange" in trials[1]["log"]
+    assert "arange" in trials[1].log
     assert outcome[2] == ("ok", "agent:config", "fewer warps for a short row")
     assert outcome[3] == ("ok", "agent:kernel", "round the block up to a power of two")
-    assert trials[3]["source"] == HONEST
+    assert trials[3].source == HONEST
     assert outcome[4][0] == "ok" and not outcome[4][1].startswith("agent")  # the config agent had nothing: TPE
     assert outcome[5] == ("wrong_result", "agent:kernel", "skip the work")
-    assert trials[5]["log"].startswith("output-not-written")
+    assert trials[5].log.startswith("output-not-written")
 
     # The fix was written with the compile error in front of it.
     second_kernel_prompt = llm.requests_of("kernel")[1]["messages"][-1]["content"]
     assert "compile_error" in second_kernel_prompt and "power of 2" in second_kernel_prompt
 
     calls = AgentCallStore(settings.database_url).calls(job_id)
-    assert [c["agent"] for c in calls] == ["config", "kernel", "config", "config", "kernel", "config", "config",
+    assert [c.agent for c in calls] == ["config", "kernel", "config", "config", "kernel", "config", "config",
                                            "kernel", "kernel"]
-    assert all(c["prompt_tokens"] > 0 and c["latency_s"] > 0 and c["model"] == "fake-coder" for c in calls)
-    fates = [(p["fate"].split(":")[0], p.get("trial"), p.get("trial_status")) for c in calls for p in c["proposals"]]
+    assert all(c.prompt_tokens > 0 and c.latency_s > 0 and c.model == "fake-coder" for c in calls)
+    fates = [(p["fate"].split(":")[0], p.get("trial"), p.get("trial_status")) for c in calls for p in c.proposals]
     assert fates == [("queued", 0, "ok"), ("queued", 1, "compile_error"), ("invalid", None, None),
                      ("queued", 2, "ok"), ("queued", 3, "ok"), ("rejected", None, None), ("queued", 5, "wrong_result")]
-    cheat = next(p for c in calls for p in c["proposals"] if p["note"] == "let torch do it")
+    cheat = next(p for c in calls for p in c.proposals if p["note"] == "let torch do it")
     assert cheat["fate"].startswith("rejected: rule library-compute")
-    last = next(p for c in calls for p in c["proposals"] if p["note"] == "skip the work")
+    last = next(p for c in calls for p in c.proposals if p["note"] == "skip the work")
     assert (last["trial"], last["trial_status"]) == (5, "wrong_result")
     # The rejected cheat went back to the model before its next attempt.
     assert "library-compute" in llm.requests_of("kernel")[3]["messages"][-1]["content"]

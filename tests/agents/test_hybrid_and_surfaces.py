@@ -45,18 +45,18 @@ def hybrid_job(settings):
 
 def test_hybrid_seeds_come_from_the_agent_and_tpe_refines(hybrid_job) -> None:
     settings, job, seeds, prompt = hybrid_job
-    assert job["status"] == "succeeded", job["error"]
-    trials = JobStore(settings.database_url).trials(job["id"])
-    assert [(t["origin"], t["params"], t["note"]) for t in trials[:2]] == [
+    assert job.status == "succeeded", job.error
+    trials = JobStore(settings.database_url).trials(job.id)
+    assert [(t.origin, t.params, t.note) for t in trials[:2]] == [
         ("hybrid:config", seeds[0], "large tiles for a large GEMM"), ("hybrid:config", seeds[1], "double buffering")]
-    assert {t["origin"] for t in trials[2:]} == {"PartialFixedSampler"}
+    assert {t.origin for t in trials[2:]} == {"PartialFixedSampler"}
     assert "Parameters:" in prompt and "Constraints:" in prompt and "knowledge base" in prompt
 
 
 def test_agent_calls_route_and_command_show_prompts_costs_and_fates(hybrid_job, monkeypatch) -> None:
     settings, job, seeds, _ = hybrid_job
     with TestClient(create_app(settings, run_jobs=False)) as client:
-        calls = client.get(f"/api/v1/jobs/{job['id']}/agent-calls").json()
+        calls = client.get(f"/api/v1/jobs/{job.id}/agent-calls").json()
         assert client.get("/api/v1/jobs/nope/agent-calls").status_code == 404
     [call] = calls
     assert call["agent"] == "config" and call["model"] == "fake-planner" and call["messages"][0]["role"] == "system"
@@ -67,29 +67,29 @@ def test_agent_calls_route_and_command_show_prompts_costs_and_fates(hybrid_job, 
 
     monkeypatch.setenv("TUNEFORGE_DATABASE_URL", settings.database_url)
     reset_settings_cache()
-    shown = CliRunner().invoke(cli, ["agent-calls", job["id"]])
+    shown = CliRunner().invoke(cli, ["agent-calls", job.id])
     assert shown.exit_code == 0, shown.output
     assert f"1 calls, {call['prompt_tokens'] + call['completion_tokens']} tokens" in shown.output
-    as_json = CliRunner().invoke(cli, ["agent-calls", job["id"], "--json"])
+    as_json = CliRunner().invoke(cli, ["agent-calls", job.id, "--json"])
     assert json.loads(as_json.output)[0]["proposals"] == call["proposals"]
-    full = CliRunner().invoke(cli, ["agent-calls", job["id"], "--prompts"])
+    full = CliRunner().invoke(cli, ["agent-calls", job.id, "--prompts"])
     assert "Propose 2 new configuration(s)." in full.output and "large tiles for a large GEMM" in full.output
     reset_settings_cache()
 
 
 def test_knowledge_route_and_command_show_what_worked(hybrid_job, monkeypatch) -> None:
     settings, job, _, _ = hybrid_job
-    best = job["result"]["best"]
+    best = job.result["best"]
     with TestClient(create_app(settings, run_jobs=False)) as client:
-        found = client.get(f"/api/v1/knowledge/{job['target']}", params={"device": GEMM}).json()
+        found = client.get(f"/api/v1/knowledge/{job.target}", params={"device": GEMM}).json()
         assert client.get("/api/v1/knowledge/no-such-target").status_code == 404
     [entry] = found["targets"]
     assert entry["trials"] == 8 and entry["best"][0]["params"] == best["params"]
-    assert f"{job['target']} on {GEMM}: " in found["text"]
+    assert f"{job.target} on {GEMM}: " in found["text"]
 
     monkeypatch.setenv("TUNEFORGE_DATABASE_URL", settings.database_url)
     reset_settings_cache()
-    shown = CliRunner().invoke(cli, ["knowledge", job["target"], "--device", GEMM])
+    shown = CliRunner().invoke(cli, ["knowledge", job.target, "--device", GEMM])
     assert shown.exit_code == 0, shown.output
     assert "best at" in shown.output
     reset_settings_cache()

@@ -163,7 +163,7 @@ def test_analysis_is_computed_once_per_job_state_however_many_ask(server, monkey
     real = analysis._analyse_job
 
     def counted(store, job):
-        computed.append(job["id"])
+        computed.append(job.id)
         time.sleep(0.5)  # long enough for every request to arrive while the first computes
         return real(store, job)
 

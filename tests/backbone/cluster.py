@@ -88,7 +88,7 @@ class Cluster:
 
     def worker(self, name: str, concurrency: int = 2) -> None:
         proc = self.start(name, "worker", "--device", "sim", "--concurrency", str(concurrency))
-        wait_for(lambda: any(w["name"].startswith(f"sim-{proc.pid}@") for w in self.store.workers(within_s=3)),
+        wait_for(lambda: any(w.name.startswith(f"sim-{proc.pid}@") for w in self.store.workers(within_s=3)),
                  60, f"{name} to report for work")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> subprocess.Popen:
@@ -104,7 +104,7 @@ class Cluster:
         return response.json()["id"]
 
     def finished(self, job_id: str, timeout: float = 120) -> dict:
-        return wait_for(lambda: (j := self.store.get_job(job_id))["status"] in ("succeeded", "failed", "cancelled")
+        return wait_for(lambda: (j := self.store.get_job(job_id)).status in ("succeeded", "failed", "cancelled")
                         and j, timeout, f"job {job_id} to finish")
 
     def log(self, name: str) -> str:
@@ -133,9 +133,9 @@ class Cluster:
 
 def assert_each_trial_once(store: JobStore, job_id: str, budget: int) -> list[dict]:
     job = store.get_job(job_id)
-    assert job["status"] == "succeeded", job["error"]
+    assert job.status == "succeeded", job.error
     trials = store.trials(job_id)
-    assert [t["number"] for t in trials] == list(range(budget)), "a trial is missing or stored twice"
-    assert job["n_trials"] == budget
-    assert len({tuple(sorted(t["params"].items())) for t in trials}) == budget, "a config was evaluated twice"
+    assert [t.number for t in trials] == list(range(budget)), "a trial is missing or stored twice"
+    assert job.n_trials == budget
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == budget, "a config was evaluated twice"
     return trials

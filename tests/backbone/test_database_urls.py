@@ -23,7 +23,7 @@ def test_plain_url_runs_and_a_killed_connection_is_retried(postgres_url, setting
     pg = settings.model_copy(update={"database_url": postgres_url})
     job_id = create_job(pg, strategy="random", trials=3)
     store = JobStore(postgres_url)
-    assert store.get_job(job_id)["status"] == "queued"
+    assert store.get_job(job_id).status == "queued"
     # The server drops every connection of this database (as on a restart); the next call must still work.
     name = postgres_url.rsplit("/", 1)[1]
     admin = create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
@@ -33,4 +33,4 @@ def test_plain_url_runs_and_a_killed_connection_is_retried(postgres_url, setting
     admin.dispose()
     assert killed >= 1
     assert get_engine(postgres_url).pool.checkedout() == 0
-    assert store.cancel_job(job_id)["status"] == "cancelled"
+    assert store.cancel_job(job_id).status == "cancelled"

@@ -39,7 +39,7 @@ def test_eight_jobs_share_one_worker_with_two_slots(cluster):
     cluster.worker("worker", concurrency=2)
     jobs = [cluster.submit(trials=6, strategy="random", parallelism=2, seed=i) for i in range(8)]
     for job_id in jobs:
-        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120)["id"], 6)
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=120).id, 6)
 
 
 def test_a_job_for_a_device_nobody_serves_is_refused(cluster):
@@ -79,13 +79,13 @@ def test_cancel_within_a_second_and_events_stream(cluster):
                 assert httpx.post(f"{cluster.url}/api/v1/jobs/{job_id}/cancel").json()["status"] == "cancelled"
             if events and events[-1] == "end":
                 break
-    job = wait_for(lambda: (j := cluster.store.get_job(job_id))["finished_at"] and j, 5, "the loop to stop")
+    job = wait_for(lambda: (j := cluster.store.get_job(job_id)).finished_at and j, 5, "the loop to stop")
     assert time.monotonic() - cancelled_at < 2.0
-    assert job["status"] == "cancelled", "the loop's end overwrote the cancel"
+    assert job.status == "cancelled", "the loop's end overwrote the cancel"
     assert {"trial", "progress", "status", "end"} <= set(events)
-    stopped_at = job["n_trials"]
+    stopped_at = job.n_trials
     time.sleep(1.5)
-    assert cluster.store.get_job(job_id)["n_trials"] == stopped_at, "trials kept coming after the cancel"
+    assert cluster.store.get_job(job_id).n_trials == stopped_at, "trials kept coming after the cancel"
 
 
 def test_evaluation_worker_killed_again_and_again_loses_no_trial(cluster):
@@ -97,15 +97,15 @@ def test_evaluation_worker_killed_again_and_again_loses_no_trial(cluster):
     budget = 40
     job_id = cluster.submit(trials=budget, strategy="tpe", parallelism=3, seed=3)
     kills = 0
-    while cluster.store.get_job(job_id)["status"] in ("queued", "running") and kills < 4:
+    while cluster.store.get_job(job_id).status in ("queued", "running") and kills < 4:
         time.sleep(1.5)
         cluster.kill("victim")  # its whole process group, as when the machine dies
         kills += 1
         cluster.worker("victim", concurrency=2)
     assert kills >= 3, "the job finished before the faults; make evaluations slower"
-    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], budget)
-    lost = [t for t in trials if t["status"] == "timeout" or "no worker" in (t["log"] or "")]
-    assert not lost, [(t["status"], t["log"]) for t in lost]  # the replay records its own failures too
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150).id, budget)
+    lost = [t for t in trials if t.status == "timeout" or "no worker" in (t.log or "")]
+    assert not lost, [(t.status, t.log) for t in lost]  # the replay records its own failures too
 
 
 def test_killed_scheduler_job_resumes_in_another(cluster):
@@ -113,12 +113,12 @@ def test_killed_scheduler_job_resumes_in_another(cluster):
     cluster.start("scheduler-1", "scheduler")
     cluster.worker("worker")
     job_id = cluster.submit(trials=30, strategy="tpe", parallelism=2, seed=5)
-    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 60, "the first trials")
+    wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 5, 60, "the first trials")
     cluster.kill("scheduler-1")
-    assert cluster.store.get_job(job_id)["n_trials"] < 30
+    assert cluster.store.get_job(job_id).n_trials < 30
     cluster.start("scheduler-2", "scheduler")
-    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id)["id"], 30)
-    assert len({t["worker"] for t in trials}) == 2, "the second scheduler should have resumed the job"
+    trials = assert_each_trial_once(cluster.store, cluster.finished(job_id).id, 30)
+    assert len({t.worker for t in trials}) == 2, "the second scheduler should have resumed the job"
 
 
 def test_sigterm_stops_every_process_and_hands_the_job_on(cluster):
@@ -126,12 +126,12 @@ def test_sigterm_stops_every_process_and_hands_the_job_on(cluster):
     cluster.start("scheduler", "scheduler")
     cluster.worker("worker")
     job_id = cluster.submit(trials=10_000, strategy="random", parallelism=2)
-    wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 3, 60, "the first trials")
+    wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 3, 60, "the first trials")
     for name in ("scheduler", "worker", "api"):
         proc = cluster.kill(name, signal.SIGTERM)
         wait_for(lambda: not group_alive(proc.pid), 20, f"every process of {name} to exit")
     job = cluster.store.get_job(job_id)
-    assert job["status"] == "running" and job["heartbeat_at"] is None, "the lease was not handed on"
+    assert job.status == "running" and job.heartbeat_at is None, "the lease was not handed on"
 
 
 def test_broker_down_at_submit_and_restarted_mid_job(postgres_url, private_redis, tmp_path):
@@ -144,10 +144,10 @@ def test_broker_down_at_submit_and_restarted_mid_job(postgres_url, private_redis
         job_id = cluster.submit(trials=30, strategy="random", parallelism=2, seed=7)  # nothing to lose: a row
         time.sleep(1.0)
         private_redis.start()
-        wait_for(lambda: cluster.store.get_job(job_id)["n_trials"] >= 5, 90, "trials after the broker came back")
+        wait_for(lambda: cluster.store.get_job(job_id).n_trials >= 5, 90, "trials after the broker came back")
         private_redis.stop()  # forgets every queued task: the loop must send them again
         time.sleep(0.5)
         private_redis.start()
-        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150)["id"], 30)
+        assert_each_trial_once(cluster.store, cluster.finished(job_id, timeout=150).id, 30)
     finally:
         cluster.stop()

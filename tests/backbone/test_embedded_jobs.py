@@ -24,15 +24,15 @@ def test_job_stores_exactly_its_budget_and_the_best_config(settings):
     job = run_job_embedded(job_id, settings)
     store = JobStore(settings.database_url)
     trials = store.trials(job_id)
-    assert job["status"] == "succeeded"
-    assert [t["number"] for t in trials] == list(range(40))
-    assert len({tuple(t["params"].values()) for t in trials}) == 40, "a config was evaluated twice"
-    ok_times = [t["values"][0] for t in trials if t["status"] == "ok"]
-    assert job["best_value"] == min(ok_times)
+    assert job.status == "succeeded"
+    assert [t.number for t in trials] == list(range(40))
+    assert len({tuple(t.params.values()) for t in trials}) == 40, "a config was evaluated twice"
+    ok_times = [t.values[0] for t in trials if t.status == "ok"]
+    assert job.best_value == min(ok_times)
     [best] = store.best_configs(target="Xgemm", device=GEMM)
-    assert best["value"] == min(ok_times) and best["provenance"] == "replayed"
-    assert best["job_id"] == job_id and best["strategy"] == "tpe" and best["seed"] == 3
-    assert "RTX 3090" in best["device_name"] and best["versions"]["optuna"]
+    assert best.value == min(ok_times) and best.provenance == "replayed"
+    assert best.job_id == job_id and best.strategy == "tpe" and best.seed == 3
+    assert "RTX 3090" in best.device_name and best.versions["optuna"]
 
 
 def test_best_config_is_only_replaced_by_a_better_one(settings):
@@ -40,36 +40,36 @@ def test_best_config_is_only_replaced_by_a_better_one(settings):
     first = run_job_embedded(create_job(settings, strategy="random", trials=60, seed=1), settings)
     second = run_job_embedded(create_job(settings, strategy="random", trials=3, seed=2), settings)
     [best] = store.best_configs(target="Xgemm")
-    assert best["value"] == min(first["best_value"], second["best_value"])
+    assert best.value == min(first.best_value, second.best_value)
 
 
 def test_same_seed_same_trials(settings):
     runs = [run_job_embedded(create_job(settings, strategy="tpe", trials=25, seed=11), settings) for _ in range(2)]
     store = JobStore(settings.database_url)
-    params = [[t["params"] for t in store.trials(run["id"])] for run in runs]
+    params = [[t.params for t in store.trials(run.id)] for run in runs]
     assert params[0] == params[1]
     other = run_job_embedded(create_job(settings, strategy="tpe", trials=25, seed=12), settings)
-    assert [t["params"] for t in store.trials(other["id"])] != params[0]
+    assert [t.params for t in store.trials(other.id)] != params[0]
 
 
 @pytest.mark.parametrize("strategy", ["tpe", "random", "grid", "cmaes"])
 def test_every_strategy_runs_a_job(settings, strategy):
     job = run_job_embedded(create_job(settings, strategy=strategy, trials=15), settings)
-    assert job["status"] == "succeeded" and job["n_trials"] == 15
+    assert job.status == "succeeded" and job.n_trials == 15
 
 
 def test_time_budget_stops_on_charged_seconds(settings):
     job = run_job_embedded(create_job(settings, strategy="random", trials=1000, seconds=5.0), settings)
-    trials = JobStore(settings.database_url).trials(job["id"])
-    spent = sum(t["cost_s"] for t in trials)
-    assert job["status"] == "succeeded" and 0 < len(trials) < 1000
-    assert spent >= 5.0 and spent - trials[-1]["cost_s"] < 5.0, "stopped at the first trial past the budget"
+    trials = JobStore(settings.database_url).trials(job.id)
+    spent = sum(t.cost_s for t in trials)
+    assert job.status == "succeeded" and 0 < len(trials) < 1000
+    assert spent >= 5.0 and spent - trials[-1].cost_s < 5.0, "stopped at the first trial past the budget"
 
 
 def test_failed_configs_are_results_with_their_status(settings):
     job = run_job_embedded(create_job(settings, device="replay:pnpoly_RTX_3090", strategy="random", trials=150,
                                       seed=5), settings)
-    statuses = {t["status"] for t in JobStore(settings.database_url).trials(job["id"])}
+    statuses = {t.status for t in JobStore(settings.database_url).trials(job.id)}
     assert "ok" in statuses and statuses - {"ok"}, f"expected recorded failures among {statuses}"
 
 
@@ -119,7 +119,7 @@ def test_killed_job_resumes_from_its_stored_trials(settings):
                                                          args=(settings.model_dump(mode="json"), job_id))
     child.start()
     deadline = time.monotonic() + 120
-    while store.get_job(job_id)["n_trials"] < 8 and time.monotonic() < deadline:
+    while store.get_job(job_id).n_trials < 8 and time.monotonic() < deadline:
         time.sleep(0.05)
     pool = _children(child.pid)
     assert pool, "the runner should have started its evaluation pool"
@@ -130,14 +130,14 @@ def test_killed_job_resumes_from_its_stored_trials(settings):
         time.sleep(0.1)
     assert not [pid for pid in pool if Path(f"/proc/{pid}").exists()], "the pool outlived its job's process"
     before = store.trials(job_id)
-    assert 8 <= len(before) < 30 and store.get_job(job_id)["status"] == "running"
+    assert 8 <= len(before) < 30 and store.get_job(job_id).status == "running"
     time.sleep(settings.lease_s * 1.5)  # the dead runner's lease goes stale
     job = run_job_embedded(job_id, settings.model_copy(update={"replay_sleep_scale": 0.0}))
     after = store.trials(job_id)
-    assert job["status"] == "succeeded"
-    assert [t["number"] for t in after] == list(range(30))
-    assert [t["params"] for t in after[:len(before)]] == [t["params"] for t in before]
-    assert len({tuple(t["params"].values()) for t in after}) == 30
+    assert job.status == "succeeded"
+    assert [t.number for t in after] == list(range(30))
+    assert [t.params for t in after[:len(before)]] == [t.params for t in before]
+    assert len({tuple(t.params.values()) for t in after}) == 30
 
 
 def test_live_lease_is_not_taken_over(settings):
@@ -151,12 +151,12 @@ def test_live_lease_is_not_taken_over(settings):
 def test_cancel_queued_and_running_jobs(settings):
     store = JobStore(settings.database_url)
     queued = create_job(settings, trials=5)
-    assert store.cancel_job(queued)["status"] == "cancelled"
+    assert store.cancel_job(queued).status == "cancelled"
     running = create_job(settings, trials=500)
 
     def cancel_after_ten(job, trial):
         if trial["number"] == 10:
-            store.cancel_job(job["id"])
+            store.cancel_job(job.id)
 
     from tuneforge.search.loop import TuningLoop
     from tuneforge.worker.local_pool import LocalPoolRunner
@@ -166,7 +166,7 @@ def test_cancel_queued_and_running_jobs(settings):
         job = TuningLoop(store, settings, evaluator, owner="test", on_trial=cancel_after_ten).run(running)
     finally:
         evaluator.close()
-    assert job["status"] == "cancelled" and 11 <= job["n_trials"] < 500
+    assert job.status == "cancelled" and 11 <= job.n_trials < 500
 
 
 @pytest.mark.skipif(gpu_visible(), reason="checks the refusal on machines without a GPU")

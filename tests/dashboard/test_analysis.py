@@ -27,9 +27,9 @@ def test_importance_ranks_the_varied_parameters_and_sums_to_one(client, seeded):
 def test_parallel_axes_cover_every_successful_trial(client, seeded):
     trials = JobStore(seeded["settings"].database_url).trials(seeded["gemm"])
     parallel = client.get(f"/api/v1/jobs/{seeded['gemm']}/analysis").json()["parallel"]
-    assert len(parallel["rows"]) == sum(1 for t in trials if t["values"] and t["feasible"])
+    assert len(parallel["rows"]) == sum(1 for t in trials if t.values and t.feasible)
     mwg = next(a for a in parallel["axes"] if a["name"] == "MWG")
-    assert mwg["numeric"] and mwg["values"] == sorted({t["params"]["MWG"] for t in trials if t["values"]})
+    assert mwg["numeric"] and mwg["values"] == sorted({t.params["MWG"] for t in trials if t.values})
 
 
 def test_pareto_front_matches_the_jobs_own_summary(client, seeded):

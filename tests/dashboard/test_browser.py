@@ -113,7 +113,7 @@ def test_agent_transcript_shows_when_the_job_made_calls(page, seeded, server):
                  messages=[{"role": "system", "content": "You tune GEMM kernels."},
                            {"role": "user", "content": "Propose 1 config for Xgemm."}],
                  response='{"configs": [...]}', error=None, prompt_tokens=120, completion_tokens=30, cost_usd=0.0,
-                 latency_s=0.4, proposals=[{"params": first["params"], "note": first["note"], "origin": first["origin"],
+                 latency_s=0.4, proposals=[{"params": first.params, "note": first.note, "origin": first.origin,
                                             "source_sha": None, "fate": "queued"}])
     if httpx.get(f"{server}/api/v1/jobs/{job_id}/agent-calls").status_code == 404:
         # The REST route is not there yet: serve what the store reads, so the page's section is exercised.
@@ -127,4 +127,4 @@ def test_agent_transcript_shows_when_the_job_made_calls(page, seeded, server):
     text = section.inner_text()
     assert "config agent · local-model · 150 tokens" in text and "Propose 1 config for Xgemm." in text
     assert section.locator("table.proposals td", has_text="queued").count() == 1
-    assert section.locator("table.proposals a").inner_text() == str(first["number"])
+    assert section.locator("table.proposals a").inner_text() == str(first.number)

@@ -17,7 +17,7 @@ def test_job_page_lists_the_histories_the_model_learned_from(page, seeded):
     job_id = submit_job(settings, {"target": None, "device": "replay:gemm_RTX_2080_Ti", "trials": 12,
                                    "strategy": "bandit", "seed": 3})
     run_job_embedded(job_id, settings)
-    stored = JobStore(settings.database_url).get_job(job_id)["transfer"]
+    stored = JobStore(settings.database_url).get_job(job_id).transfer
     page.goto(f"/dashboard/jobs/{job_id}")
     page.wait_for_selector("body[data-job-done]", timeout=30_000)
     section = page.locator("#transfer-section")

@@ -40,18 +40,18 @@ def test_kernel_tuner_cache_round_trip(settings, tmp_path: Path) -> None:
 
     store = JobStore(settings.database_url)
     [job] = store.list_jobs()
-    assert (job["status"], job["strategy"], job["n_trials"]) == ("succeeded", "import:kernel-tuner", len(raw))
-    origin = job["options"]["imported_from"]
+    assert (job.status, job.strategy, job.n_trials) == ("succeeded", "import:kernel-tuner", len(raw))
+    origin = job.options["imported_from"]
     assert origin["sha256"] == hashlib.sha256(PNPOLY.read_bytes()).hexdigest()
     assert origin["device_name"] == "NVIDIA GeForce RTX 3090"
-    statuses = job["result"]["statuses"]
+    statuses = job.result["statuses"]
     assert statuses["ok"] == len(times) and sum(statuses.values()) == len(raw)  # error entries are invalid trials
-    [best] = store.best_configs(target=job["target"])
-    assert best["value"] == min(times) and best["provenance"] == "measured"
-    assert best["versions"]["imported"]["file"].endswith("pnpoly_RTX_3090.json.gz")
+    [best] = store.best_configs(target=job.target)
+    assert best.value == min(times) and best.provenance == "measured"
+    assert best.versions["imported"]["file"].endswith("pnpoly_RTX_3090.json.gz")
 
     exported = tmp_path / "pnpoly_again.json"
-    pulled = _cli(settings, "pull", job["target"], "--format", "kt", "-o", str(exported))
+    pulled = _cli(settings, "pull", job.target, "--format", "kt", "-o", str(exported))
     assert pulled.returncode == 0, pulled.stderr
     again = load_recorded_space(exported)  # what tuneforge's replay device (and Kernel Tuner) read
     assert len(again.entries) == len(times) and again.best_time_ms == min(times)

@@ -110,7 +110,7 @@ def test_module_from_a_real_tuning_job_dispatches_to_its_best_config(settings, t
     assert result.returncode == 0 and "1 tuned config(s): 1 modelled" in result.stderr
     assert "modelled, not measured" in module.read_text()
     report = _run_standalone(module, tmp_path)
-    assert report["chosen"] == job["result"]["best"]["params"]
+    assert report["chosen"] == job.result["best"]["params"]
 
 
 def test_module_header_says_which_numbers_are_modelled(tuned):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import pytest
 
@@ -91,12 +92,13 @@ def test_two_objectives_give_a_pareto_front(strategy):
     engine = run_engine(strategy, context(space, objectives=("time_ms", "energy_j")), trials=30)
     from tuneforge.core.types import Objective
 
-    rows = [{"feasible": h.result.ok, "values": h.result.objective_values([Objective("time_ms"), Objective("energy_j")]),
-             "number": h.number} for h in engine.history]
+    rows = [SimpleNamespace(feasible=h.result.ok, number=h.number,
+                            values=h.result.objective_values([Objective("time_ms"), Objective("energy_j")]))
+            for h in engine.history]
     front = pareto_front(rows, [Objective("time_ms"), Objective("energy_j")])
     assert len(front) >= 2
-    times = [t["values"][0] for t in front]
-    energies = [t["values"][1] for t in front]
+    times = [t.values[0] for t in front]
+    energies = [t.values[1] for t in front]
     assert times == sorted(times) and energies == sorted(energies, reverse=True)
 
 

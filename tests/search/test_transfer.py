@@ -92,16 +92,16 @@ def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings)
         return TuningLoop(store, settings, InProcessEvaluator(settings), owner="test-worker").run(job_id)
 
     first = run(create_job(settings, device="replay:gemm_RTX_2080_Ti", strategy="random", trials=20, seed=1))
-    assert first["transfer"] is None, "nothing else was in the database"
+    assert first.transfer is None, "nothing else was in the database"
     second = run(create_job(settings, device="replay:gemm_RTX_3090", strategy="bandit", trials=20, seed=1))
-    assert second["status"] == "succeeded"
-    sources = {s["name"]: s for s in second["transfer"]}
+    assert second.status == "succeeded"
+    sources = {s["name"]: s for s in second.transfer}
     [(name, source)] = [(n, s) for n, s in sources.items() if n != OWN]
     assert "gemm_RTX_2080_Ti" in name and source["trials"] == 20
     assert abs(sum(s["weight"] for s in sources.values()) - 1.0) < 0.02
     third = run(create_job(settings, device="replay:gemm_RTX_3090", strategy="bandit", trials=12, seed=2,
                            options={"transfer": False}))
-    assert third["transfer"] is None
+    assert third.transfer is None
 
 
 def test_with_a_history_the_bandit_opens_on_the_sources_best_guesses():
