@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tuneforge.core.errors import QuotaError
-from tuneforge.db.accounts import SCOPES, KeyRecord, KeyStore
+from tuneforge.db.accounts import SCOPES, KeyLimits, KeyRecord, KeyStore
 
 OPEN_ACCOUNT = "local"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -32,7 +32,7 @@ class Principal:
     key_name: str
     scopes: frozenset[str]
     key_id: int | None  # None when the server runs open
-    requests_per_minute: int | None = None  # the key's own rate limit, if it has one
+    limits: KeyLimits = KeyLimits()  # the key's own, within its account's
 
     @property
     def admin(self) -> bool:
@@ -55,7 +55,7 @@ class Principal:
 
 def _from_record(record: KeyRecord) -> Principal:
     return Principal(account=record.account, key_name=record.name, scopes=frozenset(record.scopes),
-                     key_id=record.id, requests_per_minute=record.requests_per_minute)
+                     key_id=record.id, limits=record.limits)
 
 
 class KeyPresence:
@@ -157,7 +157,7 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
         raise _unauthorized("this server needs an API key: send Authorization: Bearer KEY "
                             "(`tuneforge keys create` makes one)")
     state.limiter.take(principal.limit_key if principal.key_id is not None else f"ip:{_client(request)}",
-                       principal.requests_per_minute)
+                       principal.limits.requests_per_minute)
     request.state.principal = principal
     return principal
 

@@ -32,12 +32,21 @@ DeviceOpt = typer.Option(..., "--device", "-d", help="cpu, cuda, sim:h100, sim:s
 
 
 def _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
-                 constraint, workload, model, option) -> dict[str, Any]:
+                 constraint, workload, model, option, bundle=None) -> dict[str, Any]:
+    from tuneforge.api.bundle_files import read_bundle
+
     extra = {k: v for k, v in (("workload", workload), ("model", model)) if v is not None}
-    return dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
-                seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
-                objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
-                constraints=constraint or None, options=_parse_options(option))
+    request = dict(target=target, device=device, shape=shape, dtype=dtype, strategy=strategy, trials=trials,
+                   seconds=seconds, seed=seed, parallelism=parallel, extra=extra or None,
+                   objectives=[o.strip() for o in objectives.split(",")] if objectives else None,
+                   constraints=constraint or None, options=_parse_options(option))
+    if bundle is not None:
+        request["bundle"] = read_bundle(bundle)
+    return request
+
+
+BundleOpt = typer.Option(None, "--bundle", help="a kernel bundle instead of TARGET: a JSON file, or a folder with "
+                                                "bundle.json, kernel.py and reference.py (docs/user-targets.md)")
 
 
 def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
@@ -74,7 +83,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
          model: Optional[str] = typer.Option(None, help="model to quantize (quant targets)"),
          from_autotune: Optional[str] = typer.Option(None, "--from-autotune", help="module:kernel: tune TARGET "
                                                      "over that triton.autotune kernel's config list"),
-         option: Optional[list[str]] = OptionOpt,
+         option: Optional[list[str]] = OptionOpt, bundle: Optional[str] = BundleOpt,
          as_json: bool = typer.Option(False, "--json", help="print one JSON object and no progress bar")) -> None:
     """Run a tuning job here and now (embedded mode) and print the best config."""
     from tuneforge.api.submit import submit_job
@@ -85,7 +94,7 @@ def tune(target: Optional[str] = typer.Argument(None, help="target name; omit fo
     try:
         target = autotuned_name(target, from_autotune)
         job_id = submit_job(settings, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed,
-                                                   parallel, objectives, constraint, workload, model, option))
+                                                   parallel, objectives, constraint, workload, model, option, bundle))
     except UserInputError as exc:
         fail(str(exc))
     with _progress(trials, disable=as_json) as (progress, task):
@@ -279,6 +288,7 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
            parallel: int = typer.Option(1), objectives: Optional[str] = typer.Option(None),
            constraint: Optional[list[str]] = typer.Option(None), workload: Optional[str] = typer.Option(None),
            model: Optional[str] = typer.Option(None), option: Optional[list[str]] = OptionOpt,
+           bundle: Optional[str] = BundleOpt,
            url: str = typer.Option("http://127.0.0.1:8000", envvar="TUNEFORGE_API_URL", help="the tuneforge server"),
            key: Optional[str] = typer.Option(None, envvar="TUNEFORGE_API_KEY", help="API key (Bearer)"),
            wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
@@ -286,8 +296,12 @@ def submit(target: Optional[str] = typer.Argument(None), device: str = DeviceOpt
     """Submit a job to a running server over REST."""
     from tuneforge.api.client import follow_job, post_job
 
-    job_id = post_job(url, _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel,
-                                        objectives, constraint, workload, model, option), key=key)
+    try:
+        request = _job_request(target, device, shape, dtype, strategy, trials, seconds, seed, parallel, objectives,
+                               constraint, workload, model, option, bundle)
+    except UserInputError as exc:
+        fail(str(exc))
+    job_id = post_job(url, request, key=key)
     if not wait:
         return print_json({"id": job_id}) if as_json else out.print(f"submitted job {job_id}")
     with _progress(trials, disable=as_json) as (progress, task):

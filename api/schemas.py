@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from tuneforge.kernels import bundle
+
 INT32_MAX = 2**31 - 1  # the database's INTEGER columns
 MAX_DIM = 9_999_999  # largest problem dimension any target tunes; M=10^30 is a typo, not a problem
 MAX_TRIALS = 1_000_000
@@ -47,6 +49,57 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+BundleSize = Annotated[str, StringConstraints(min_length=1, max_length=256)]  # a size expression, e.g. cdiv(N, 2)
+BundleName = Annotated[str, StringConstraints(pattern=f"^{_IDENT}$")]
+ParamValue = Annotated[int | float | Annotated[str, StringConstraints(max_length=32)],
+                       Field(union_mode="left_to_right")]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=bundle.MAX_SOURCE_CHARS)]
+
+
+class BundleTensor(Strict):
+    name: BundleName
+    shape: list[BundleSize | Annotated[int, Field(ge=1, le=MAX_DIM)]] = Field(
+        ..., min_length=1, max_length=bundle.MAX_RANK, description="one size expression per axis over the dims")
+
+
+class BundleOutput(Strict):
+    shape: list[BundleSize | Annotated[int, Field(ge=1, le=MAX_DIM)]] = Field(
+        ..., min_length=1, max_length=bundle.MAX_RANK)
+
+
+_PARAM_VALUES = {"type": "array", "minItems": 1, "maxItems": bundle.MAX_VALUES,
+                 "items": {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string", "maxLength": 32}]}}
+
+
+class BundleSpace(Strict):
+    params: Annotated[dict[BundleName, Annotated[list[ParamValue], Field(min_length=1, max_length=bundle.MAX_VALUES)]],
+                      Field(min_length=1, max_length=bundle.MAX_PARAMS),
+                      WithJsonSchema({"type": "object", "patternProperties": {f"^{_IDENT}$": _PARAM_VALUES},
+                                      "additionalProperties": False, "minProperties": 1,
+                                      "maxProperties": bundle.MAX_PARAMS})]
+    constraints: list[BundleSize] = Field(
+        [], max_length=bundle.MAX_CONSTRAINTS,
+        description="expressions over params and dims, e.g. 'BLOCK_N >= 32 * num_warps'")
+
+
+class BundleCreate(Strict):
+    """A kernel submitted as data (docs/user-targets.md, section 5). Parsed and checked, never run, by the server."""
+
+    name: str = Field(..., pattern=bundle.NAME.pattern, description="the target shows as bundle:ACCOUNT/NAME@HASH12")
+    function: BundleName | None = Field(None, description="the launch wrapper in `kernel` (default: name)")
+    kernel: Source = Field(..., description="Python text: @triton.jit kernels and the launch wrapper")
+    reference: Source = Field(..., description="Python text defining reference(*inputs) -> expected output")
+    dims: ShapeMap = Field(..., description="the problem's dimensions and their default sizes")
+    dtypes: list[Literal["fp32", "fp16", "bf16"]] = Field(["fp32"], min_length=1, max_length=3)
+    inputs: list[BundleTensor] = Field(..., min_length=1, max_length=bundle.MAX_TENSORS)
+    output: BundleOutput
+    space: BundleSpace
+    flops: BundleSize | None = Field(None, description="an expression over the dims and dtype_bytes")
+    bytes: BundleSize | None = None
+    check_shapes: list[ShapeMap] | None = Field(None, min_length=2, max_length=2,
+                                               description="two small shapes to verify at (default: from dims)")
+
+
 class JobCreate(Strict):
     target: str | None = Field(None, min_length=1, max_length=128, pattern=NAME,
                                description="target name; omit for a replay device, which names its own")
@@ -68,6 +121,7 @@ class JobCreate(Strict):
     seed: int = Field(0, ge=0, le=INT32_MAX)
     options: OptionMap | None = Field(
         None, description="the strategy's options (GET /api/v1/strategies lists them)")
+    bundle: BundleCreate | None = Field(None, description="a kernel submitted as data instead of a target name")
 
 
 class JobCreated(BaseModel):
@@ -121,6 +175,7 @@ class JobPublic(Public):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    bundle_sha256: str | None = None
 
 
 class TrialPublic(Public):
@@ -140,6 +195,7 @@ class TrialPublic(Public):
     timings: dict[str, Any]
     log: str
     worker: str | None
+    bundle_sha256: str | None = None
     created_at: datetime
 
 

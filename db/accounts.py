@@ -25,12 +25,27 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
+class KeyLimits:
+    """A key's own limits; None leaves only the server's per-account setting (TUNEFORGE_QUOTA_*)."""
+
+    requests_per_minute: int | None = None
+    active_jobs: int | None = None
+    trials_per_day: int | None = None
+    device_seconds_per_day: float | None = None
+
+    def check(self) -> None:
+        for name, value in vars(self).items():
+            if value is not None and value <= 0:
+                raise UserInputError(f"{name.replace('_', ' ')} must be positive, got {value:g}")
+
+
+@dataclass(frozen=True)
 class KeyRecord:
     id: int
     name: str
     account: str
     scopes: tuple[str, ...]
-    requests_per_minute: int | None
+    limits: KeyLimits
     created_at: datetime
     revoked_at: datetime | None
 
@@ -59,8 +74,10 @@ def _check_name(kind: str, value: str) -> str:
 
 
 def _record(row: ApiKey) -> KeyRecord:
-    return KeyRecord(id=row.id, name=row.name, account=row.account, scopes=tuple(row.scopes),
-                     requests_per_minute=row.requests_per_minute, created_at=row.created_at, revoked_at=row.revoked_at)
+    limits = KeyLimits(row.requests_per_minute, row.quota_active_jobs, row.quota_trials_per_day,
+                       row.quota_device_seconds_per_day)
+    return KeyRecord(id=row.id, name=row.name, account=row.account, scopes=tuple(row.scopes), limits=limits,
+                     created_at=row.created_at, revoked_at=row.revoked_at)
 
 
 class KeyStore:
@@ -68,19 +85,20 @@ class KeyStore:
         self.url = url
 
     def create(self, name: str, account: str, scopes: tuple[str, ...],
-               requests_per_minute: int | None = None) -> tuple[KeyRecord, str]:
-        """A new key; returns its record and the key itself (the only time it is seen).
-        ``requests_per_minute``: this key's own rate limit instead of the server's setting."""
+               limits: KeyLimits = KeyLimits()) -> tuple[KeyRecord, str]:
+        """A new key; returns its record and the key itself (the only time it is seen). ``limits``:
+        this key's own, within its account's."""
         _check_name("key name", name)
-        if requests_per_minute is not None and requests_per_minute < 1:
-            raise UserInputError(f"requests per minute must be at least 1, got {requests_per_minute}")
+        limits.check()
         _check_name("account", account)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with session_scope(self.url) as s:
             if s.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
                 raise ConflictError(f"a key named {name!r} exists; pick another name or revoke it first")
             row = ApiKey(name=name, account=account, scopes=list(scopes), digest=digest(key),
-                         requests_per_minute=requests_per_minute)
+                         requests_per_minute=limits.requests_per_minute, quota_active_jobs=limits.active_jobs,
+                         quota_trials_per_day=limits.trials_per_day,
+                         quota_device_seconds_per_day=limits.device_seconds_per_day)
             s.add(row)
             s.add(AuditEvent(account=account, key_name=name, action="key.create", subject=",".join(scopes)))
             s.flush()

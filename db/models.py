@@ -48,7 +48,9 @@ class Job(Base):
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reference's TrialResult on this device
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # summary: best config, Pareto front
     account: Mapped[str | None] = mapped_column(String(64), index=True)  # who submitted it; None = local/open
+    key_name: Mapped[str | None] = mapped_column(String(64), index=True)  # with which of its keys
     transfer: Mapped[list[Any] | None] = mapped_column(JSON)  # sources learned from: [{name, weight, trials}]
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))  # the submitted bundle the job tunes, if any
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker holding the job's lease
     heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -80,9 +82,24 @@ class Trial(Base):
     timings: Mapped[dict[str, Any]]
     log: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str | None] = mapped_column(String(128))
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))  # the bundle whose code this trial ran
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     job: Mapped[Job] = relationship(back_populates="trials")
+
+
+class KernelBundle(Base):
+    """A kernel submitted as data (``kernels/bundle.py``), stored once per account under its content hash."""
+
+    __tablename__ = "bundles"
+    __table_args__ = (UniqueConstraint("owner", "sha256", name="uq_bundle_owner_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)  # the account, or "_local" on an open server
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the canonical JSON encoding
+    name: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BestConfig(Base):
@@ -177,7 +194,11 @@ class ApiKey(Base):
     account: Mapped[str] = mapped_column(String(64), index=True)
     scopes: Mapped[list[Any]]
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    requests_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's setting
+    # The key's own limits, within its account's (None: only the server's per-account settings apply).
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
+    quota_trials_per_day: Mapped[int | None] = mapped_column(Integer)
+    quota_device_seconds_per_day: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 

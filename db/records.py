@@ -59,6 +59,7 @@ class JobRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    bundle_sha256: str | None = None  # the submitted bundle the job tunes
 
     @property
     def finished(self) -> bool:
@@ -88,6 +89,7 @@ class TrialRecord:
     log: str
     worker: str | None
     created_at: datetime
+    bundle_sha256: str | None = None  # the bundle whose code the trial ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +140,18 @@ class AgentCallRecord:
     latency_s: float
     proposals: list[dict[str, Any]]  # each queued one joined to its trial: ``trial``, ``trial_status``, ``values``
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What an account (or one of its keys) holds now and spent in the last day."""
+
+    active_jobs: int  # queued + running
+    trials_today: int  # trial budgets of the jobs submitted in the last 24 h
+    device_seconds_today: float  # device time those jobs charged
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitUsage:
+    account: Usage
+    key: Usage | None  # None: the job comes with no key (an open server, the local CLI)

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tuneforge.core.errors import ConflictError, NotFoundError
 from tuneforge.core.types import Candidate, JobStatus, Objective, TrialResult
-from tuneforge.db.models import BestConfig, Job, Trial, WorkerSeen, utcnow
-from tuneforge.db.records import BestConfigRecord, JobRecord, TrialRecord, WorkerRecord, from_row
-from tuneforge.db.session import retry_disconnects_in, session_scope
+from tuneforge.db.models import BestConfig, Job, KernelBundle, Trial, WorkerSeen, utcnow
+from tuneforge.db.records import (BestConfigRecord, JobRecord, SubmitUsage, TrialRecord, Usage, WorkerRecord,
+                                  from_row)
+from tuneforge.db.session import get_engine, retry_disconnects_in, session_scope
+
+Admission = Callable[[SubmitUsage], None]  # raises to refuse a submit
+_LOCAL_ADMISSION = threading.Lock()
+
+
+
+
+def _store_bundle(s, *, owner: str, sha256: str, document: dict[str, Any]) -> None:
+    """The bundle's row, once per (owner, content hash): the same bundle submitted again is the same target."""
+    found = s.scalar(select(KernelBundle.id).where(KernelBundle.owner == owner, KernelBundle.sha256 == sha256))
+    if found is None:
+        s.add(KernelBundle(owner=owner, sha256=sha256, name=document["name"], document=document))
 
 
 @retry_disconnects_in
@@ -23,14 +41,26 @@ class JobStore:
         self.url = url
 
     # -- jobs -----------------------------------------------------------------------------------
-    def create_job(self, spec, account: str | None = None) -> str:
-        with session_scope(self.url) as s:
-            job = Job(account=account, target=spec.target, family=spec.family, problem=spec.problem.to_dict(),
+    def create_job(self, spec, account: str | None = None, *, key_name: str | None = None,
+                   admit: Admission | None = None) -> str:
+        """Store a queued job. ``admit`` sees the account's (and key's) usage and raises to refuse;
+        the check and the insert are one transaction that no other submit of the account interleaves
+        with, so two submits at once cannot both take the last free slot of a quota."""
+        with self._admission(account) as s:
+            if admit is not None:
+                since = utcnow() - timedelta(days=1)
+                key_usage = None if key_name is None else self._usage(s, Job.key_name == key_name, since)
+                admit(SubmitUsage(self._usage(s, self._of_account(account), since), key_usage))
+            job = Job(account=account, key_name=key_name, target=spec.target, family=spec.family,
+                      problem=spec.problem.to_dict(),
                       problem_key=spec.problem.key(), device=spec.device, strategy=spec.strategy,
                       objectives=[asdict(o) for o in spec.objectives],
                       constraints=[str(c) for c in spec.constraints], budget_trials=spec.budget_trials,
                       budget_seconds=spec.budget_seconds, parallelism=spec.parallelism, seed=spec.seed,
-                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0)
+                      options=spec.options, status=JobStatus.QUEUED.value, n_trials=0, spent_seconds=0.0,
+                      bundle_sha256=spec.bundle_sha256)
+            if spec.bundle is not None:
+                _store_bundle(s, owner=spec.bundle_owner, sha256=spec.bundle_sha256, document=spec.bundle)
             s.add(job)
             s.flush()
             return job.id
@@ -118,17 +148,32 @@ class JobStore:
             s.execute(query.values(status=status.value, error=error, result=result, finished_at=utcnow(),
                                    heartbeat_at=None))
 
-    def account_usage(self, account: str | None, since: datetime) -> tuple[int, int, float]:
-        """(queued + running jobs, trials budgeted by jobs created since ``since``, device-seconds those
-        jobs spent)."""
-        active_states = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+    @contextmanager
+    def _admission(self, account: str | None) -> Iterator[Session]:
+        """A transaction serialized with every other submit of ``account``: PostgreSQL holds an
+        advisory lock on the account until commit; a SQLite file has one writing server process, in
+        which a lock does the same."""
+        if get_engine(self.url).dialect.name != "postgresql":
+            with _LOCAL_ADMISSION, session_scope(self.url) as s:
+                yield s
+            return
         with session_scope(self.url) as s:
-            mine = Job.account.is_(None) if account is None else Job.account == account
-            active = s.scalar(select(func.count()).select_from(Job).where(mine, Job.status.in_(active_states)))
-            trials, seconds = s.execute(select(func.coalesce(func.sum(Job.budget_trials), 0),
-                                               func.coalesce(func.sum(Job.spent_seconds), 0.0))
-                                        .where(mine, Job.created_at >= since)).one()
-            return int(active), int(trials), float(seconds)
+            lock = int.from_bytes(hashlib.sha256(f"submit:{account}".encode()).digest()[:8], "big", signed=True)
+            s.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
+            yield s
+
+    @staticmethod
+    def _of_account(account: str | None):
+        return Job.account.is_(None) if account is None else Job.account == account
+
+    @staticmethod
+    def _usage(s: Session, mine, since: datetime) -> Usage:
+        active_states = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+        active = s.scalar(select(func.count()).select_from(Job).where(mine, Job.status.in_(active_states)))
+        trials, seconds = s.execute(select(func.coalesce(func.sum(Job.budget_trials), 0),
+                                           func.coalesce(func.sum(Job.spent_seconds), 0.0))
+                                    .where(mine, Job.created_at >= since)).one()
+        return Usage(int(active), int(trials), float(seconds))
 
     def cancel_job(self, job_id: str, account: str | None = None) -> JobRecord:
         """Queued jobs end at once; a running job's loop sees the flag at its next batch and stops.
@@ -144,6 +189,15 @@ class JobStore:
             s.flush()
             return from_row(JobRecord, job)
 
+    def bundle_document(self, owner: str, sha256: str) -> dict[str, Any]:
+        """The stored document of ``owner``'s bundle ``sha256`` (NotFoundError for anyone else's)."""
+        with session_scope(self.url) as s:
+            document = s.scalar(select(KernelBundle.document).where(KernelBundle.owner == owner,
+                                                                    KernelBundle.sha256 == sha256))
+            if document is None:
+                raise NotFoundError(f"no bundle {sha256[:12]} of {owner!r}")
+            return document
+
     # -- trials ---------------------------------------------------------------------------------
     def record_trial(self, job_id: str, number: int, candidate: Candidate, result: TrialResult, *,
                      values: list[float] | None, feasible: bool, better: bool, worker: str | None) -> bool:
@@ -154,7 +208,8 @@ class JobStore:
                             origin=candidate.origin, note=candidate.note, status=result.status.value,
                             metrics=result.metrics, values=values, feasible=feasible,
                             provenance=result.provenance.value, device_name=result.device_name,
-                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker))
+                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker,
+                            bundle_sha256=select(Job.bundle_sha256).where(Job.id == job_id).scalar_subquery()))
                 s.flush()
                 changes: dict[str, Any] = {"n_trials": Job.n_trials + 1,
                                            "spent_seconds": Job.spent_seconds + result.cost_s}

@@ -7,6 +7,7 @@ import pkgutil
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from typing import Any
 
 from tuneforge.core.errors import UserInputError
 from tuneforge.core.settings import Settings
@@ -63,10 +64,17 @@ def known_specs(settings: Settings) -> list[str]:
     return specs
 
 
-def resolve_target(name: str | None, device: Device) -> Target:
-    """The target a job names, or the one its device brings when it names none."""
+TargetRef = str | dict[str, Any] | None  # a target's name, or a submitted bundle: {"bundle": ..., "owner": ...}
+
+
+def resolve_target(name: TargetRef, device: Device) -> Target:
+    """The target a job names, the bundle it carries, or the one its device brings when it names none."""
     from tuneforge.kernels.registry import get_target
 
+    if isinstance(name, dict):
+        from tuneforge.kernels.bundle import bundle_target
+
+        return bundle_target(name)
     own = device.own_target()
     if name is None:
         if own is None:

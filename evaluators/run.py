@@ -13,7 +13,7 @@ from typing import Any
 
 from tuneforge.core.settings import Settings, get_settings
 from tuneforge.core.types import Candidate, Problem, TrialResult, TrialStatus
-from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.evaluators.registry import TargetRef, resolve_device, resolve_target
 
 
 def _settings(settings: dict[str, Any] | None) -> Settings:
@@ -26,7 +26,7 @@ def _settings_from_json(text: str) -> Settings:
     return Settings(**json.loads(text))
 
 
-def evaluate_candidate(device: str, target: str, problem: dict[str, Any], candidate: dict[str, Any],
+def evaluate_candidate(device: str, target: TargetRef, problem: dict[str, Any], candidate: dict[str, Any],
                        settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate one candidate; any failure of the device code itself is a ``crashed`` result, never lost."""
     started = time.perf_counter()
@@ -39,7 +39,7 @@ def evaluate_candidate(device: str, target: str, problem: dict[str, Any], candid
     return result.to_dict()
 
 
-def evaluate_baseline(device: str, target: str, problem: dict[str, Any],
+def evaluate_baseline(device: str, target: TargetRef, problem: dict[str, Any],
                       settings: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The reference implementation's result on the device, or None when the device has no baseline."""
     dev = resolve_device(device, _settings(settings))

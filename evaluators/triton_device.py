@@ -15,6 +15,7 @@ from tuneforge.evaluators._base import Device
 from tuneforge.evaluators.verify import TimingRequest, Verdict, VerdictCache, WorkerPool, verify_candidate
 from tuneforge.kernels._base import Target
 from tuneforge.kernels._triton_common import TritonTarget
+from tuneforge.kernels.bundle import BundleTarget
 
 
 def default_verdict_dir() -> Path:
@@ -47,14 +48,20 @@ class TritonDevice(Device):
 
     def _verify(self, target: TritonTarget, problem: Problem, candidate: Candidate, *, small: bool,
                 timing: TimingRequest | None = None) -> Verdict:
-        if candidate.source is not None:
-            # Code from outside the shipped templates (an agent, a user) gets the static checks and a
-            # fresh sandboxed process with limits, never the shared long-lived worker.
+        if candidate.source is not None or target.untrusted_code:
+            # Code from outside the shipped templates (an agent, a user, a submitted bundle) gets the static
+            # checks and a fresh sandboxed process with limits, never the shared long-lived worker.
             from tuneforge.evaluators.agent_code.sandbox import Limits
-            from tuneforge.evaluators.agent_code.verify import verify_agent_source
 
             limits = Limits(wall_s=self.settings.eval_timeout_s,
                             memory_bytes=None if self.worker_kind == "cuda" else Limits.memory_bytes)
+            if isinstance(target, BundleTarget):
+                from tuneforge.evaluators.agent_code.bundle_verify import verify_bundle_source
+
+                return verify_bundle_source(target, problem, candidate.params, candidate.source or target.bundle.kernel,
+                                            device=self.worker_kind, small=small, timing=timing, limits=limits)
+            from tuneforge.evaluators.agent_code.verify import verify_agent_source
+
             return verify_agent_source(target, problem, candidate.params, candidate.source, device=self.worker_kind,
                                        small=small, timing=timing, limits=limits)
         return verify_candidate(target, problem, candidate.params, pool=self.pool, cache=self.cache,

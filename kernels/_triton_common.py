@@ -95,6 +95,9 @@ class TritonTarget(Target):
     # accumulates in at least this type, and fp32 inputs are multiplied as fp32, not TF32.
     accumulator: ClassVar[str] = "fp32"
     allow_tf32: ClassVar[bool] = False
+    # Kernel and reference are user code (a submitted bundle): verified only in the candidate sandbox,
+    # never baselined by the trusted worker, never imported outside the sandbox.
+    untrusted_code: ClassVar[bool] = False
 
     @property
     def impl_module(self) -> str:

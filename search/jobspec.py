@@ -9,7 +9,9 @@ from tuneforge.core.constraints import MetricConstraint
 from tuneforge.core.errors import UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import Objective, Problem, parse_shape
+from tuneforge.evaluators.agent_code.reference_checks import check_bundle_sources
 from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.kernels.bundle import BundleTarget, owner_label, parse_bundle
 from tuneforge.search.strategies import get_strategy
 
 
@@ -27,14 +29,19 @@ class JobSpec:
     parallelism: int
     seed: int
     options: dict[str, Any] = field(default_factory=dict)
+    bundle: dict[str, Any] | None = None  # a submitted bundle's canonical document (the target is made of it)
+    bundle_sha256: str | None = None
+    bundle_owner: str | None = None
 
 
 def build_job_spec(settings: Settings, *, target: str | None, device: str, strategy: str = "bandit",
                    shape: str | dict[str, int] | None = None, dtype: str | None = None,
                    extra: dict[str, str] | None = None, objectives: list[str] | None = None,
                    constraints: list[str] | None = None, trials: int = 100, seconds: float | None = None,
-                   parallelism: int = 1, seed: int = 0, options: dict[str, Any] | None = None) -> JobSpec:
-    """Validate a request; raises UserInputError naming what to change."""
+                   parallelism: int = 1, seed: int = 0, options: dict[str, Any] | None = None,
+                   bundle: dict[str, Any] | None = None, account: str | None = None) -> JobSpec:
+    """Validate a request; raises UserInputError naming what to change. ``bundle`` (a submitted kernel as
+    data) takes the place of ``target``; it is parsed and statically checked here, never run."""
     if trials < 1:
         raise UserInputError(f"trials (--trials) must be at least 1, got {trials}")
     if trials > settings.max_trials:
@@ -47,10 +54,12 @@ def build_job_spec(settings: Settings, *, target: str | None, device: str, strat
     if seed < 0:
         raise UserInputError(f"seed (--seed) must be a non-negative integer, got {seed}")
     dev = resolve_device(device, settings)
-    tgt = resolve_target(target, dev)
+    tgt = _bundle_target(bundle, target, account) if bundle is not None else resolve_target(target, dev)
     dims = parse_shape(shape) if isinstance(shape, str) or shape is None else dict(shape)
     problem = tgt.parse_problem(dims, dtype, extra)
     dev.check_target(tgt, problem)
+    if isinstance(tgt, BundleTarget):
+        check_bundle_sources(tgt.bundle.kernel, tgt.function_name, tgt.bundle.reference, dtype=problem.dtype)
     strat = get_strategy(strategy)
     if strat.needs_llm and not (settings.llm_base_url and settings.llm_model):
         raise UserInputError(f"strategy {strategy!r} needs an LLM endpoint: set TUNEFORGE_LLM_BASE_URL "
@@ -61,9 +70,18 @@ def build_job_spec(settings: Settings, *, target: str | None, device: str, strat
         raise UserInputError(f"strategy {strategy!r} optimises one objective; for {len(chosen)} objectives use "
                              "nsga2, tpe or random")
     parsed_constraints = [MetricConstraint.parse(c) for c in [*tgt.default_constraints, *(constraints or [])]]
-    return JobSpec(target=tgt.name, family=tgt.family, problem=problem, device=dev.spec, strategy=strat.name,
+    spec = JobSpec(target=tgt.name, family=tgt.family, problem=problem, device=dev.spec, strategy=strat.name,
                    objectives=chosen, constraints=parsed_constraints, budget_trials=trials,
                    budget_seconds=seconds, parallelism=parallelism, seed=seed, options=dict(options or {}))
+    if isinstance(tgt, BundleTarget):
+        spec.bundle, spec.bundle_sha256, spec.bundle_owner = tgt.bundle.document, tgt.bundle.sha256, tgt.owner
+    return spec
+
+
+def _bundle_target(bundle: dict[str, Any], target: str | None, account: str | None) -> BundleTarget:
+    if target is not None:
+        raise UserInputError("give a target name or a bundle, not both")
+    return BundleTarget(parse_bundle(bundle), owner=owner_label(account))
 
 
 def _choose_objectives(available: tuple[Objective, ...], names: list[str] | None) -> list[Objective]:

@@ -20,7 +20,8 @@ from tuneforge.core.settings import Settings
 from tuneforge.core.types import JobStatus, Problem, TrialResult
 from tuneforge.db.records import JobRecord
 from tuneforge.db.store import JobStore
-from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.evaluators.registry import TargetRef, resolve_device, resolve_target
+from tuneforge.kernels.bundle import owner_of
 from tuneforge.search.engine import Proposal, SearchEngine
 from tuneforge.search.provenance import versions
 from tuneforge.search.results import summarize
@@ -34,6 +35,19 @@ log = logging.getLogger(__name__)
 CHECK_S = 0.5  # how soon a cancel, or the loss of the lease, stops the loop
 
 TrialCallback = Callable[[JobRecord, dict[str, Any]], None]  # (job, the trial just stored)
+
+
+_RUNNING_HERE: dict[str, LeaseWatch] = {}  # the watches of the loops this process runs, by job id
+_RUNNING_HERE_LOCK = threading.Lock()
+
+
+def notify_cancelled(job_id: str) -> None:
+    """A cancel this process stored reaches its own loop for the job at once (a loop elsewhere sees
+    it at its next check, within ``CHECK_S``)."""
+    with _RUNNING_HERE_LOCK:
+        watch = _RUNNING_HERE.get(job_id)
+    if watch is not None:
+        watch.cancelled.set()
 
 
 class LeaseWatch:
@@ -54,9 +68,14 @@ class LeaseWatch:
         return self.cancelled.is_set() or self.lost.is_set() or self.shutdown.is_set()
 
     def start(self) -> None:
+        with _RUNNING_HERE_LOCK:
+            _RUNNING_HERE[self.job_id] = self
         self._thread.start()
 
     def stop(self) -> None:
+        with _RUNNING_HERE_LOCK:
+            if _RUNNING_HERE.get(self.job_id) is self:
+                del _RUNNING_HERE[self.job_id]
         self._stop.set()
         self._thread.join(timeout=5)
 
@@ -119,7 +138,8 @@ class TuningLoop:
     def _run_claimed(self, job_id: str, watch: LeaseWatch) -> JobStatus | None:
         job = self.store.get_job(job_id)
         device = resolve_device(job.device, self.settings)
-        target = resolve_target(job.target, device)
+        target_ref = self._target_ref(job)
+        target = resolve_target(target_ref, device)
         problem = Problem.from_dict(job.problem)
         ctx = StrategyContext(space=target.space(problem), objectives=job.objective_list,
                               constraints=[MetricConstraint.parse(c) for c in job.constraints],
@@ -131,27 +151,34 @@ class TuningLoop:
                               warm_start=warm_start_candidates(self.store, job, ctx))
         engine.restore(self.store.trials(job_id))
         if job.baseline is None:
-            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target.name, job.problem))
+            self.store.set_baseline(job_id, self.runner.baseline(job_id, device.spec, target_ref, job.problem))
 
         # Asynchronous refill: a free evaluation slot gets a new candidate as soon as any result
         # arrives, so N workers never wait for the slowest member of a batch.
-        session = self.runner.session(job_id, device.spec, target.name, job.problem)
+        session = self.runner.session(job_id, device.spec, target_ref, job.problem)
         in_flight: dict[int, Proposal] = {}
         keys = itertools.count()
         try:
             while not watch.ended:
                 room = min(job.parallelism, job.budget_trials - engine.n_told) - len(in_flight)
                 out_of_time = job.budget_seconds is not None and engine.spent_s >= job.budget_seconds
-                proposals = engine.ask(room) if room > 0 and not out_of_time else []
+                # One pick at a time (each aware of the ones in flight): a wide batch of model-based
+                # picks takes long, and between picks a cancel is seen and a slot starts work at once.
+                while room > 0 and not out_of_time and not watch.ended:
+                    picked = engine.ask(1)
+                    if not picked:
+                        break  # every valid config has been proposed
+                    key = next(keys)
+                    in_flight[key] = picked[0]
+                    session.submit(key, picked[0].candidate.to_dict())
+                    room -= 1
                 if watch.ended:
                     break  # cancelled while the strategy was proposing: nothing more is evaluated
-                for proposal in proposals:
-                    key = next(keys)
-                    in_flight[key] = proposal
-                    session.submit(key, proposal.candidate.to_dict())
                 if not in_flight:
                     break  # the budget is spent, or every valid config has been evaluated
                 for key, raw in session.wait(CHECK_S):
+                    if watch.ended:
+                        break  # a wide batch of results is many writes: a cancel stops recording them
                     if not self._tell(job, engine, in_flight.pop(key), TrialResult.from_dict(raw)):
                         return None  # another worker took the job over
         finally:
@@ -159,6 +186,15 @@ class TuningLoop:
         if watch.lost.is_set() or watch.shutdown.is_set():
             return None
         return JobStatus.CANCELLED if watch.cancelled.is_set() else JobStatus.SUCCEEDED
+
+    def _target_ref(self, job: JobRecord) -> TargetRef:
+        """What evaluations are told to evaluate: the target's name, or a bundle job's document (data only:
+        evaluation processes verify its code in the sandbox; this process never runs it)."""
+        if not job.bundle_sha256:
+            return job.target
+        owner = owner_of(job.target)
+        assert owner is not None, f"bundle job {job.id} names no bundle target"
+        return {"bundle": self.store.bundle_document(owner, job.bundle_sha256), "owner": owner}
 
     def _tell(self, job: JobRecord, engine: SearchEngine, proposal: Proposal, result: TrialResult) -> bool:
         told = engine.tell(proposal, result)
@@ -183,8 +219,9 @@ class TuningLoop:
         if best is None:
             return
         trial = next(t for t in self.store.trials(job.id, after=best["number"] - 1, limit=1))
+        bundle = {"bundle_sha256": job.bundle_sha256} if job.bundle_sha256 else {}
         self.store.upsert_best(job=job, trial=trial, objective=job.objective_list[0],
-                               versions=versions())
+                               versions={**versions(), **bundle})
 
 
-__all__ = ["LeaseWatch", "TrialCallback", "TuningLoop"]
+__all__ = ["LeaseWatch", "TrialCallback", "TuningLoop", "notify_cancelled"]

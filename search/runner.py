@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from tuneforge.core.settings import Settings
+from tuneforge.evaluators.registry import TargetRef
 
 # Settings a job's loop holds that an evaluation process has no business seeing or must take from
 # its own machine (where the broker and database are, secrets).
@@ -40,8 +41,9 @@ class RunnerSession(Protocol):
 class EvaluationRunner(Protocol):
     """Hands candidates to evaluation processes and their results back to the loop."""
 
-    def session(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> RunnerSession: ...
+    def session(self, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> RunnerSession: ...
 
-    def baseline(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None: ...
+    def baseline(self, job_id: str, device: str, target: TargetRef,
+                 problem: dict[str, Any]) -> dict[str, Any] | None: ...
 
     def close(self) -> None: ...

@@ -25,6 +25,7 @@ from tuneforge.core.types import TrialResult, TrialStatus
 from tuneforge.evaluators.registry import resolve_device
 from tuneforge.search.runner import evaluation_settings
 from tuneforge.worker.celery_app import app_for, eval_queue
+from tuneforge.evaluators.registry import TargetRef
 
 log = logging.getLogger(__name__)
 REPLY_TTL_S = 24 * 3600  # results nobody collects (a cancelled job's) expire
@@ -60,10 +61,10 @@ class CeleryRunner:
     def queue(self, device: str) -> str:
         return eval_queue(resolve_device(device, self.settings).queue)
 
-    def session(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> CelerySession:
+    def session(self, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> CelerySession:
         return CelerySession(self, job_id, device, target, problem)
 
-    def baseline(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
+    def baseline(self, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> dict[str, Any] | None:
         session = self.session(job_id, device, target, problem)
         session.send(-1, "tuneforge.baseline", [device, target, problem])
         try:
@@ -89,7 +90,8 @@ class CeleryRunner:
 class CelerySession:
     """One job's candidates on the workers; results arrive on the job's reply list."""
 
-    def __init__(self, runner: CeleryRunner, job_id: str, device: str, target: str, problem: dict[str, Any]) -> None:
+    def __init__(self, runner: CeleryRunner, job_id: str, device: str, target: TargetRef,
+                 problem: dict[str, Any]) -> None:
         self.runner = runner
         self.args = [device, target, problem]
         self.queue = runner.queue(device)

@@ -20,6 +20,7 @@ from tuneforge.core.settings import Settings
 from tuneforge.core.types import TrialResult, TrialStatus
 from tuneforge.evaluators.run import evaluate_baseline, evaluate_candidate
 from tuneforge.search.runner import evaluation_settings
+from tuneforge.evaluators.registry import TargetRef
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -51,10 +52,10 @@ class LocalPoolRunner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def session(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> LocalSession:
+    def session(self, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> LocalSession:
         return LocalSession(self, device, target, problem)
 
-    def baseline(self, job_id: str, device: str, target: str, problem: dict[str, Any]) -> dict[str, Any] | None:
+    def baseline(self, job_id: str, device: str, target: TargetRef, problem: dict[str, Any]) -> dict[str, Any] | None:
         return self.executor().submit(evaluate_baseline, device, target, problem, self.settings_dict).result(
             timeout=self.settings.eval_timeout_s)
 
@@ -67,7 +68,7 @@ class LocalSession:
     only the culprit is reported ``crashed``. One that overruns the time limit is ``timeout``.
     """
 
-    def __init__(self, evaluator: LocalPoolRunner, device: str, target: str, problem: dict[str, Any]) -> None:
+    def __init__(self, evaluator: LocalPoolRunner, device: str, target: TargetRef, problem: dict[str, Any]) -> None:
         self.evaluator = evaluator
         self.args = (device, target, problem)
         self.running: dict[Future, tuple[int, dict[str, Any]]] = {}

@@ -10,11 +10,11 @@ from tuneforge.worker.celery_runner import deliver
 
 
 @shared_task(name="tuneforge.evaluate", ignore_result=True)
-def evaluate(device: str, target: str, problem: dict, candidate: dict, settings: dict, reply_to: str,
+def evaluate(device: str, target: str | dict, problem: dict, candidate: dict, settings: dict, reply_to: str,
              key: int) -> None:
     deliver(get_settings().broker_url, reply_to, key, evaluate_candidate(device, target, problem, candidate, settings))
 
 
 @shared_task(name="tuneforge.baseline", ignore_result=True)
-def baseline(device: str, target: str, problem: dict, settings: dict, reply_to: str, key: int) -> None:
+def baseline(device: str, target: str | dict, problem: dict, settings: dict, reply_to: str, key: int) -> None:
     deliver(get_settings().broker_url, reply_to, key, evaluate_baseline(device, target, problem, settings))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import typer
 from rich.table import Table
 
-from tuneforge.api.console import out, print_json
+from tuneforge.api.console import fail, out, print_json
+from tuneforge.core.errors import UserInputError
 
 keys = typer.Typer(no_args_is_help=True, help="API keys: each belongs to an account and holds scopes.")
 
@@ -27,11 +30,21 @@ def create(name: str = typer.Argument(..., help="a name for the key, unique on t
            account: str = typer.Option(None, help="the account the key acts for (default: the key's name)"),
            requests_per_minute: int = typer.Option(None, "--requests-per-minute",
                                                    help="this key's rate limit (default: the server's setting)"),
+           active_jobs: int = typer.Option(None, "--active-jobs", help="jobs queued or running with this key at once"),
+           trials_per_day: int = typer.Option(None, "--trials-per-day",
+                                              help="trial budget this key may submit per 24 h"),
+           device_seconds_per_day: float = typer.Option(None, "--device-seconds-per-day",
+                                                        help="device time this key's jobs may spend per 24 h"),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Create a key and print it once: it is stored only as a hash and cannot be shown again."""
-    from tuneforge.db.accounts import parse_scopes
+    """Create a key and print it once: it is stored only as a hash and cannot be shown again. A key's
+    limits apply within its account's (the server's TUNEFORGE_QUOTA_* settings)."""
+    from tuneforge.db.accounts import KeyLimits, parse_scopes
 
-    record, key = _store().create(name, account or name, parse_scopes(scopes), requests_per_minute)
+    limits = KeyLimits(requests_per_minute, active_jobs, trials_per_day, device_seconds_per_day)
+    try:
+        record, key = _store().create(name, account or name, parse_scopes(scopes), limits)
+    except UserInputError as exc:
+        fail(str(exc))
     if as_json:
         return print_json({"name": record.name, "account": record.account, "scopes": list(record.scopes), "key": key})
     out.print(f"key [bold]{record.name}[/bold] for account [bold]{record.account}[/bold] "
@@ -43,14 +56,16 @@ def create(name: str = typer.Argument(..., help="a name for the key, unique on t
 @keys.command("list")
 def list_keys(as_json: bool = typer.Option(False, "--json")) -> None:
     """List keys (names, accounts, scopes; never the keys themselves)."""
-    rows = [{"name": r.name, "account": r.account, "scopes": list(r.scopes),
-             "requests_per_minute": r.requests_per_minute, "created_at": r.created_at.isoformat(),
+    rows = [{"name": r.name, "account": r.account, "scopes": list(r.scopes), "limits": asdict(r.limits),
+             "created_at": r.created_at.isoformat(),
              "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in _store().list()]
     if as_json:
         return print_json(rows)
-    table = Table("name", "account", "scopes", "created", "revoked")
+    table = Table("name", "account", "scopes", "own limits", "created", "revoked")
     for r in rows:
-        table.add_row(r["name"], r["account"], ",".join(r["scopes"]), r["created_at"][:19], (r["revoked_at"] or "-")[:19])
+        limits = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in r["limits"].items() if v is not None)
+        table.add_row(r["name"], r["account"], ",".join(r["scopes"]), limits or "-", r["created_at"][:19],
+                      (r["revoked_at"] or "-")[:19])
     out.print(table)
 
 

@@ -20,6 +20,7 @@ from tuneforge.api.schemas import JobPublic, public
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.db.store import JobStore
+from tuneforge.kernels.bundle import visible_to
 from tuneforge.kernels._base import Target
 
 def _page_context(request: Request) -> dict[str, Any]:
@@ -70,8 +71,9 @@ async def login(request: Request) -> HTMLResponse | RedirectResponse:
 
 @pages.get("/dashboard", response_class=HTMLResponse)
 def leaderboard(request: Request, family: str | None = None, target: str | None = None, device: str | None = None,
-                provenance: str | None = None, store: JobStore = Depends(store_of)) -> HTMLResponse:
-    every = [best_record(r) for r in store.best_configs()]
+                provenance: str | None = None, store: JobStore = Depends(store_of),
+                who: Principal = Depends(viewer)) -> HTMLResponse:
+    every = [best_record(r) for r in store.best_configs() if visible_to(r.target, who.sees)]
     chosen = {"family": family, "target": target, "device": device, "provenance": provenance}
     rows = [r for r in every if all(not v or r[k] == v for k, v in chosen.items())]
     options = {k: sorted({r[k] for r in every}) for k in chosen}
@@ -113,8 +115,8 @@ def targets(request: Request, store: JobStore = Depends(store_of)) -> HTMLRespon
 
 @pages.get("/dashboard/targets/{name}", response_class=HTMLResponse)
 def target(request: Request, name: str, store: JobStore = Depends(store_of),
-           settings: Settings = Depends(settings_of)) -> HTMLResponse:
-    rows = [best_record(r) for r in store.best_configs(target=name)]
+           settings: Settings = Depends(settings_of), who: Principal = Depends(viewer)) -> HTMLResponse:
+    rows = [best_record(r) for r in store.best_configs(target=name) if visible_to(r.target, who.sees)]
     found = _find_target(name, rows, settings)
     devices = sorted({r["device"] for r in rows})
     return templates.TemplateResponse(request, "target.html", {

@@ -11,6 +11,7 @@ from tuneforge.api.export.records import best_record, to_jsonl
 from tuneforge.api.export.triton_configs import render_triton_configs
 from tuneforge.core.errors import NotFoundError, UserInputError
 from tuneforge.db.store import JobStore
+from tuneforge.kernels.bundle import BundleTarget, owner_of, parse_bundle
 from tuneforge.kernels.registry import get_target
 
 FORMATS = {"py": "text/x-python; charset=utf-8", "jsonl": "application/x-ndjson",
@@ -43,7 +44,7 @@ def export_target(store: JobStore, target: str, *, device: str | None = None, fm
     if fmt == "kt":
         return _kernel_tuner_export(store, target, device, records)
     try:
-        kernel = get_target(target)
+        kernel = _submitted_bundle(store, target, records) if owner_of(target) else get_target(target)
     except UserInputError as exc:
         if not records:
             raise
@@ -52,6 +53,15 @@ def export_target(store: JobStore, target: str, *, device: str | None = None, fm
     text = render_module(kernel, records)
     provenance = dict(Counter(r["provenance"] for r in records if not r["custom_source"]))
     return Export(text, FORMATS[fmt], f"{target}_tuned.py", provenance)
+
+
+def _submitted_bundle(store: JobStore, target: str, records: list[dict]) -> BundleTarget:
+    """A bundle target's kernel, from the stored document of the job behind its best config (data, not run)."""
+    _require(records, target, None)
+    owner = owner_of(target)
+    assert owner is not None
+    job = store.get_job(records[0]["job_id"])
+    return BundleTarget(parse_bundle(store.bundle_document(owner, job.bundle_sha256)), owner=owner)
 
 
 def _require(records: list[dict], target: str, device: str | None) -> None:

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from tuneforge.api.auth import Principal, require
 from tuneforge.api.deps import settings_of, store_of
-from tuneforge.api.quotas import check_submit
+from tuneforge.api.quotas import admission
 from tuneforge.api.schemas import (COMMON, INT32_MAX, JobCreate, JobCreated, JobPublic, JobStatusName, TrialPublic,
                                    errors, public)
 from tuneforge.api.submit import submit_job
@@ -22,6 +22,7 @@ from tuneforge.core.types import JobStatus
 from tuneforge.db.accounts import KeyStore
 from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
+from tuneforge.search.loop import notify_cancelled
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 EVENT_POLL_S = 0.5
@@ -31,10 +32,11 @@ def _job_id():
 
 
 @router.post("", status_code=201, response_model=JobCreated, responses=errors(400, *COMMON))
-def create_job(body: JobCreate, settings: Settings = Depends(settings_of), store: JobStore = Depends(store_of),
+def create_job(body: JobCreate, settings: Settings = Depends(settings_of),
                who: Principal = Depends(require("submit"))) -> JobCreated:
-    check_submit(settings, store, who.owns, body.trials)
-    job_id = submit_job(settings, body.model_dump(), account=who.owns)
+    job_id = submit_job(settings, body.model_dump(), account=who.owns,
+                        key_name=who.key_name if who.key_id is not None else None,
+                        admit=admission(settings, who, body.trials))
     KeyStore(settings.database_url).audit(who.account, who.key_name, "job.submit", job_id)
     return JobCreated(id=job_id, status=JobStatus.QUEUED.value, url=f"/api/v1/jobs/{job_id}")
 
@@ -67,6 +69,7 @@ def get_trials(job_id: str = _job_id(), after: int = Query(-1, ge=-1, le=INT32_M
 def cancel_job(job_id: str = _job_id(), store: JobStore = Depends(store_of),
                who: Principal = Depends(require("cancel"))) -> JobRecord:
     job = store.cancel_job(job_id, who.sees)
+    notify_cancelled(job_id)  # an embedded server's own loop stops now, not at its next check
     KeyStore(store.url).audit(who.account, who.key_name, "job.cancel", job_id)
     return job
 

@@ -43,7 +43,8 @@ class Runner:
         from tuneforge.evaluators.agent_code.module_loading import function_of, load_source
 
         self.torch, self.device = torch, load["device"]
-        self.policy = HostCodePolicy()
+        # A bundle's reference defines correctness with torch's own compute; kernels may only launch.
+        self.policy = AllowAll() if load.get("role") == "reference" else HostCodePolicy()
         with self.policy:
             self.module = module = load_source(load["source"], directory=load["scratch"])
             self.fn = function_of(module, load["function"])
@@ -121,6 +122,25 @@ class Runner:
         return answer, [_bytes(result)] + [_bytes(t) for t in inputs]
 
 
+    def run_reference(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """The expected output for these (float64) inputs, sent back as float64 bytes."""
+        torch = self.torch
+        inputs = [self.tensor(spec, data) for spec, data in zip(header["inputs"], buffers)]
+        answer: dict[str, Any] = {}
+        try:
+            returned = self.fn(*inputs)
+        except BaseException as exc:  # noqa: BLE001 - the parent decides what it means
+            answer.update(_error(exc))
+            returned = None
+        answer["blocked"] = self.guard.attempts()
+        if "error" in answer:
+            return answer, []
+        if not isinstance(returned, torch.Tensor):
+            answer["returned"] = type(returned).__name__
+            return answer, []
+        answer["returned"], answer["shape"] = "new-tensor", list(returned.shape)
+        return answer, [_bytes(returned.detach().to(torch.float64))]
+
     def time_runs(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         """CUDA-event times of repeated runs; the output of the repetitions the parent chose is sent back
         (poisoned before, copied after, both outside the timed window)."""
@@ -160,6 +180,18 @@ class Runner:
             return {**_error(exc), "rejected_ops": list(self.policy.rejected), "blocked": self.guard.attempts()}, []
         return {"samples": samples, "device_name": torch.cuda.get_device_name(), "rejected_ops":
                 list(self.policy.rejected), "blocked": self.guard.attempts()}, captured
+
+
+class AllowAll:
+    """No dispatch policy: the reference computes with torch."""
+
+    rejected: list[str] = []
+
+    def __enter__(self) -> AllowAll:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _describe(returned: Any, out: Any, torch: Any) -> str:
@@ -244,6 +276,9 @@ def main() -> None:
             return
         if header.get("op") == "check":
             answer, data = runner.run_check(header, buffers)
+            frames.send(channel_out, answer, data)
+        elif header.get("op") == "reference":
+            answer, data = runner.run_reference(header, buffers)
             frames.send(channel_out, answer, data)
         elif header.get("op") == "time":
             answer, data = runner.time_runs(header, buffers)

@@ -76,15 +76,32 @@ def _tool(name: str) -> str:
     return path
 
 
+def _import_roots() -> set[str]:
+    """The directories of sys.path that hold installed packages. Not the rest: the directory of the
+    script or the working directory that started this process (a home directory, /tmp) would show
+    the child whatever lies there."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    roots = set()
+    for entry in sys.path:
+        path = os.path.realpath(entry) if entry and os.path.isdir(entry) else None
+        if path is None:
+            continue
+        inside_prefix = any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+        if inside_prefix or os.path.basename(path) in ("site-packages", "dist-packages"):
+            roots.add(path)
+    return prefixes | roots
+
+
 def _python_dirs() -> list[str]:
-    """The read-only directories the child's interpreter needs, outermost first, none inside another."""
-    wanted = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-    wanted |= {os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)}
+    """The read-only directories the child's interpreter needs, outermost first, none inside another,
+    none that would cover its scratch."""
+    wanted = _import_roots()
     # The repository's packages, not the repository: no .git, no local data or secrets files.
     wanted |= {str(p.resolve()) for p in Path(REPO_ROOT).iterdir()
                if p.is_dir() and not p.name.startswith(".") and (p / "__init__.py").exists()}
     wanted.discard(os.path.realpath(REPO_ROOT))
     wanted |= {p for p in SYSTEM_DIRS if os.path.exists(p)}
+    wanted = {p for p in wanted if not (str(SCRATCH) == p or str(SCRATCH).startswith(p.rstrip("/") + "/"))}
     kept: list[str] = []
     for path in sorted(wanted, key=len):
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):

@@ -54,6 +54,9 @@ def _raised(answer: dict[str, Any], scratch: str) -> RuleFailed:
     names = set(answer.get("error_types", ()))
     if "File too large" in message or "No space left on device" in message:
         return RuleFailed(TrialStatus.INVALID, "file-limit", message)
+    if names & {"FileNotFoundError", "PermissionError", "IsADirectoryError"}:
+        return RuleFailed(TrialStatus.INVALID, "file-read", f"{message} (inside the sandbox only the interpreter, "
+                                                            "its libraries and a private scratch directory exist)")
     if "Too many open files" in message:
         return RuleFailed(TrialStatus.INVALID, "open-files-limit", message)
     if "OutOfResources" in names:
@@ -205,12 +208,14 @@ def _started(request: VerifyRequest, limits: Limits, role: str) -> Sandbox:
     return box
 
 
-def verify_in_sandbox(request: VerifyRequest, limits: Limits) -> Verdict:
+def verify_in_sandbox(request: VerifyRequest, limits: Limits, impl: Any = None) -> Verdict:
     """Run ``request.source`` in a sandbox on each check and judge the results here.
 
-    On cpu a second sandbox compiles the launched kernels for a GPU once the checks have passed.
+    ``impl`` gives the input shapes and the reference (default: the trusted module ``request.impl_module``;
+    a submitted bundle brings one whose reference runs sandboxed too). On cpu a second sandbox compiles
+    the launched kernels for a GPU once the checks have passed.
     """
-    impl = load_impl(request.impl_module)
+    impl = impl or load_impl(request.impl_module)
     started = time.perf_counter()
     done: list[dict[str, Any]] = []
     launches: list[dict[str, Any]] = []

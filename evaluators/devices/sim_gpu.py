@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from tuneforge.core.errors import UserInputError
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import Candidate, Problem, Provenance, TrialResult, TrialStatus
 from tuneforge.evaluators.gpu_model.model import roofline_ms
@@ -17,6 +18,7 @@ from tuneforge.evaluators.gpu_model.prune import predict_config
 from tuneforge.evaluators.gpu_model.specs import GPUS
 from tuneforge.evaluators.speed_of_light import faster_than_light
 from tuneforge.evaluators.triton_device import TritonDevice, max_error, verdict_timings
+from tuneforge.kernels._base import Target
 from tuneforge.kernels._triton_common import TritonTarget
 
 
@@ -37,6 +39,12 @@ class SimGpuDevice(TritonDevice):
     @property
     def hardware_name(self) -> str:
         return f"{self.gpu.name} (modelled)"
+
+    def check_target(self, target: Target, problem: Problem) -> None:
+        super().check_target(target, problem)
+        if isinstance(target, TritonTarget) and target.untrusted_code:
+            raise UserInputError(f"device {self.spec!r} models a kernel from its launch profile, which a submitted "
+                                 "bundle does not declare: use --device cpu to verify it, or cuda to time it")
 
     def evaluate(self, target: TritonTarget, problem: Problem, candidate: Candidate) -> TrialResult:
         started = time.perf_counter()

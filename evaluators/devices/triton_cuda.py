@@ -76,8 +76,11 @@ class TritonCudaDevice(TritonDevice):
                            cost_s=time.perf_counter() - started, timings=verdict_timings(verdict),
                            log=self._roofline_note(), **self._common())
 
-    def baseline(self, target: TritonTarget, problem: Problem) -> TrialResult:
-        """The torch reference (torch.matmul / eager ops), timed exactly like candidates."""
+    def baseline(self, target: TritonTarget, problem: Problem) -> TrialResult | None:
+        """The torch reference (torch.matmul / eager ops), timed exactly like candidates; none for a
+        submitted bundle, whose reference is user code the trusted worker never runs."""
+        if target.untrusted_code:
+            return None
         if not gpu_visible():
             return TrialResult.failure(TrialStatus.CRASHED, NO_GPU, **self._common())
         base, base_problem = target.baseline_of(problem)

@@ -71,6 +71,9 @@ def judge(impl: ModuleType, request: VerifyRequest, check: Check, originals: tup
     exact = tuple(t.double() if t.is_floating_point() else t for t in originals)
     ref = impl.reference(*exact, **request.reference_kwargs)
     got = out.double()
+    if ref.shape != got.shape:  # broadcasting would compare the wrong elements
+        raise RuleFailed(TrialStatus.CRASHED, "reference-output", f"the reference returned shape "
+                         f"{tuple(ref.shape)}, the output is {tuple(got.shape)} at {check.dims}")
     err = (got - ref).abs()
     scale = float(ref.abs().max()) or 1.0
     bad = ~(err <= request.atol * scale + request.rtol * ref.abs())

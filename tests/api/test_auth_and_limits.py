@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tuneforge.db.accounts import KeyStore
+from tuneforge.db.accounts import KeyLimits, KeyStore
 from tests.api.conftest import GEMM, make_settings, serve, with_keys
 
 
@@ -81,7 +81,7 @@ def test_request_rate_limit_is_429_per_key(tmp_path):
             assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
             assert "TUNEFORGE_QUOTA_REQUESTS_PER_MINUTE" in alice.get("/api/v1/targets").json()["detail"]
             assert bob.get("/api/v1/targets").status_code == 200  # another key has its own bucket
-            _, own = KeyStore(settings.database_url).create("burst", "carol", ("read",), requests_per_minute=20)
+            _, own = KeyStore(settings.database_url).create("burst", "carol", ("read",), KeyLimits(requests_per_minute=20))
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {own}"}) as carol:
                 codes = [carol.get("/api/v1/targets").status_code for _ in range(21)]
                 assert codes[:20] == [200] * 20 and codes[20] == 429  # a key's own limit beats the setting

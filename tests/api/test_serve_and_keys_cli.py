@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -65,3 +66,49 @@ def test_keys_are_shown_once_listed_without_the_key_and_revocable(tmp_path):
     assert bad.returncode == 2 and "subset of read,submit,cancel,admin" in bad.stderr
     run(["keys", "revoke", "ci"], tmp_path)
     assert json.loads(run(["keys", "list", "--json"], tmp_path).stdout)[0]["revoked_at"] is not None
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes whose session is ``sid`` (the server's own, started with start_new_session)."""
+    members = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = open(f"/proc/{stat}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":  # field 6 of stat: the session id
+                members.append(int(stat))
+    return members
+
+
+def test_sigterm_to_an_embedded_server_mid_job_leaves_no_process_behind(tmp_path):
+    port = free_port()
+    server = subprocess.Popen([*TUNEFORGE, "serve", "--port", str(port)], env=_env(tmp_path),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        job = httpx.post(f"{url}/api/v1/jobs", json={"device": "replay:gemm_RTX_3090", "trials": 100_000,
+                                                     "strategy": "random", "parallelism": 2}, timeout=60).json()
+        while httpx.get(f"{url}/api/v1/jobs/{job['id']}").json()["n_trials"] < 5:
+            assert time.monotonic() < deadline + 60, "the job never started"
+            time.sleep(0.2)
+        assert len(_session_members(server.pid)) > 1, "the evaluation pool should be running"
+        os.kill(server.pid, signal.SIGTERM)  # the server alone: its children must follow it
+        server.wait(timeout=30)
+        until = time.monotonic() + 15
+        while _session_members(server.pid) and time.monotonic() < until:
+            time.sleep(0.2)
+        assert _session_members(server.pid) == [], "orphaned processes of the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for pid in _session_members(server.pid):
+            os.kill(pid, signal.SIGKILL)

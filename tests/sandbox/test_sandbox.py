@@ -188,3 +188,19 @@ def test_each_bomb_is_contained_with_a_named_status(bomb, bomb_verdicts):
 def test_the_verifier_survives_every_bomb(bomb_verdicts):
     verdict = bomb_verdicts["honest afterwards"]
     assert verdict.passed, f"{verdict.rule}: {verdict.message}"
+
+
+def test_the_directory_that_started_the_server_is_not_shown_to_the_child(tmp_path, monkeypatch):
+    """`python -m tuneforge serve` in a home directory puts it first on sys.path; a script in /tmp puts
+    /tmp there. Neither may be bound into the sandbox (nor anything that would cover its scratch)."""
+    from tuneforge.evaluators.agent_code import sandbox
+
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE")
+    monkeypatch.setattr("sys.path", [str(home), "/tmp", *__import__("sys").path])
+    bound = sandbox._python_dirs()
+    assert not any(str(home).startswith(d.rstrip("/") + "/") or str(home) == d for d in bound), bound
+    assert not any(str(sandbox.SCRATCH).startswith(d.rstrip("/") + "/") or str(sandbox.SCRATCH) == d for d in bound)
+    torch_dir = os.path.realpath(os.path.dirname(__import__("torch").__file__))
+    assert any(torch_dir.startswith(d.rstrip("/") + "/") for d in bound), "the installed packages must still be there"
