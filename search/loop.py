@@ -39,6 +39,19 @@ TrialCallback = Callable[[JobRecord, dict[str, Any]], None]  # (job, the trial j
 SlotShare = Callable[[str], "int | None"]
 
 
+_RUNNING_HERE: dict[str, LeaseWatch] = {}  # the watches of the loops this process runs, by job id
+_RUNNING_HERE_LOCK = threading.Lock()
+
+
+def notify_cancelled(job_id: str) -> None:
+    """A cancel this process stored reaches its own loop for the job at once (a loop elsewhere sees
+    it at its next check, within ``CHECK_S``)."""
+    with _RUNNING_HERE_LOCK:
+        watch = _RUNNING_HERE.get(job_id)
+    if watch is not None:
+        watch.cancelled.set()
+
+
 class LeaseWatch:
     """A thread that renews the job's lease and notices, within ``CHECK_S``, that the job was
     cancelled or taken over, even while the loop is busy (a slow proposal, a long wait)."""
@@ -57,9 +70,14 @@ class LeaseWatch:
         return self.cancelled.is_set() or self.lost.is_set() or self.shutdown.is_set()
 
     def start(self) -> None:
+        with _RUNNING_HERE_LOCK:
+            _RUNNING_HERE[self.job_id] = self
         self._thread.start()
 
     def stop(self) -> None:
+        with _RUNNING_HERE_LOCK:
+            if _RUNNING_HERE.get(self.job_id) is self:
+                del _RUNNING_HERE[self.job_id]
         self._stop.set()
         self._thread.join(timeout=5)
 
@@ -212,4 +230,4 @@ class TuningLoop:
                                versions={**versions(), **bundle})
 
 
-__all__ = ["LeaseWatch", "SlotShare", "TrialCallback", "TuningLoop"]
+__all__ = ["LeaseWatch", "SlotShare", "TrialCallback", "TuningLoop", "notify_cancelled"]

@@ -23,9 +23,10 @@ INCUMBENTS = 5
 # Hyperparameters are refitted at every proposal early on, then every REFIT_EVERY trials.
 REFIT_UNTIL = 40
 REFIT_EVERY = 10
-# With a transfer prior: own trials that ran before its scale is fitted, and how many of its
+# With a transfer prior: own trials that go to its best configs before its scale is fitted
+# (the opening; the bandit gives every slot to the model until then), and how many of its
 # favourite configs are always among those scored.
-PRIOR_FIT_AFTER = 3
+PRIOR_FIT_AFTER = 5
 PRIOR_FAVOURITES = 200
 # A restart point differs from the best config in two parameters up to this share of them.
 HOP_SHARE = 1 / 3

@@ -123,3 +123,20 @@ def redis_url() -> str:
         unavailable("every Redis database 1-15 on 127.0.0.1:6379 holds keys; free one for the tests")
     yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
     client.flushdb()
+
+
+def wait_for(predicate, timeout: float, what: str, *, every: float = 0.1):
+    """The first truthy value of ``predicate()``, asked every ``every`` seconds for up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def finished_job(client, job_id: str, timeout: float = 120) -> dict:
+    """The job as ``GET /api/v1/jobs/{id}`` shows it once it has ended."""
+    return wait_for(lambda: (job := client.get(f"/api/v1/jobs/{job_id}").json())["status"]
+                    in ("succeeded", "failed", "cancelled") and job, timeout, f"job {job_id} to finish")

@@ -22,6 +22,7 @@ from tuneforge.core.types import JobStatus
 from tuneforge.db.accounts import KeyStore
 from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
+from tuneforge.search.loop import notify_cancelled
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 EVENT_POLL_S = 0.5
@@ -68,6 +69,7 @@ def get_trials(job_id: str = _job_id(), after: int = Query(-1, ge=-1, le=INT32_M
 def cancel_job(job_id: str = _job_id(), store: JobStore = Depends(store_of),
                who: Principal = Depends(require("cancel"))) -> JobRecord:
     job = store.cancel_job(job_id, who.sees)
+    notify_cancelled(job_id)  # an embedded server's own loop stops now, not at its next check
     KeyStore(store.url).audit(who.account, who.key_name, "job.cancel", job_id)
     return job
 

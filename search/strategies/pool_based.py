@@ -16,7 +16,8 @@ import optuna
 from tuneforge.core.types import Candidate
 from tuneforge.search.observations import Observations, observe
 from tuneforge.search.strategies._base import HistoryItem, Strategy, StrategyContext
-from tuneforge.search.techniques import DescentPick, FarPick, ModelPick, NeighbourhoodPick, RandomPick, Technique
+from tuneforge.search.techniques import (PRIOR_FIT_AFTER, DescentPick, FarPick, ModelPick, NeighbourhoodPick,
+                                         RandomPick, Technique)
 from tuneforge.search.transfer import SourceWeight, TransferPrior
 
 # Bandit credit looks at each technique's last uses only: what worked early may not now.
@@ -116,6 +117,11 @@ class Bandit(PoolStrategy):
         return self.arms[0]
 
     def plan(self, obs, n, rng, pending_origins, remaining):
+        if self.arms[0].transfer and len(obs.rows) + len(pending_origins) < PRIOR_FIT_AFTER:
+            # The opening with other devices' histories: every slot to the sources' weighted guess.
+            # A random or local pick there would spend the trials the job knows least about on
+            # configs the database does not favour (bench search: convolution_MI250X, 20 trials).
+            return [(self.arms[0], n)]
         escape = self._escape(obs, pending_origins, remaining) if self.restarts else None
         if escape is not None:
             return [(escape, n)]

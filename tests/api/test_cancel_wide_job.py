@@ -9,19 +9,9 @@ import httpx
 
 from tuneforge.api.app import create_app
 from tests.api.conftest import GEMM, make_settings, with_keys
-from tests.conftest import free_port, serve_in_thread
+from tests.conftest import free_port, serve_in_thread, wait_for
 
 CAP = 64
-
-
-def _wait(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_cancel_of_a_job_at_the_parallelism_cap_takes_effect_within_a_second(tmp_path):
@@ -37,16 +27,16 @@ def test_cancel_of_a_job_at_the_parallelism_cap_takes_effect_within_a_second(tmp
         wide_id = wide.json()["id"]
         behind = alice.post("/api/v1/jobs", json={"device": GEMM, "strategy": "random", "trials": 5}).json()["id"]
         # Past the first wave, every pick is model-based: the strategy is busy proposing.
-        _wait(lambda: alice.get(f"/api/v1/jobs/{wide_id}").json()["n_trials"] >= 2 * CAP, 240, "the second wave")
+        wait_for(lambda: alice.get(f"/api/v1/jobs/{wide_id}").json()["n_trials"] >= 2 * CAP, 240, "the second wave")
         asked = time.monotonic()
         assert alice.post(f"/api/v1/jobs/{wide_id}/cancel").json()["status"] == "cancelled"
-        stopped = _wait(lambda: (job := alice.get(f"/api/v1/jobs/{wide_id}").json())["finished_at"] and job,
-                        30, "the loop to stop")
+        stopped = wait_for(lambda: (job := alice.get(f"/api/v1/jobs/{wide_id}").json())["finished_at"] and job,
+                           30, "the loop to stop", every=0.05)
         took = time.monotonic() - asked
         assert stopped["status"] == "cancelled", "the loop's end overwrote the cancel"
         assert took < 1.5, f"the cancelled loop ran on for {took:.2f} s"
         n_at_stop = stopped["n_trials"]
-        done = _wait(lambda: (job := alice.get(f"/api/v1/jobs/{behind}").json())["finished_at"] and job, 60,
+        done = wait_for(lambda: (job := alice.get(f"/api/v1/jobs/{behind}").json())["finished_at"] and job, 60,
                      "the job queued behind")
         assert done["status"] == "succeeded" and done["n_trials"] == 5
         assert alice.get(f"/api/v1/jobs/{wide_id}").json()["n_trials"] == n_at_stop, "trials came after the stop"

@@ -12,23 +12,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from tuneforge.db.store import JobStore
-from tests.conftest import SPACES_DIR, free_port
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+from tests.conftest import SPACES_DIR, free_port, wait_for
 
 
 def group_alive(pgid: int) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from tuneforge.api.app import create_app
 from tuneforge.db.store import JobStore
 from tests.backbone.helpers import GEMM
+from tests.conftest import finished_job
 
 
 @pytest.fixture
@@ -21,21 +21,11 @@ def client(settings):
         yield client
 
 
-def _wait_finished(client, job_id, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
 def test_posted_job_runs_to_succeeded_with_its_trials(client):
     response = client.post("/api/v1/jobs", json={"device": GEMM, "trials": 20, "strategy": "random", "seed": 2})
     assert response.status_code == 201
     job_id = response.json()["id"]
-    job = _wait_finished(client, job_id)
+    job = finished_job(client, job_id)
     assert job["status"] == "succeeded" and job["n_trials"] == 20
     trials = client.get(f"/api/v1/jobs/{job_id}/trials").json()
     assert len(trials) == 20 and {t["provenance"] for t in trials} == {"replayed"}
@@ -88,7 +78,7 @@ def test_unknown_job_is_404(client):
 
 def test_cancelling_a_finished_job_is_409(client):
     job_id = client.post("/api/v1/jobs", json={"device": GEMM, "trials": 3}).json()["id"]
-    assert _wait_finished(client, job_id)["status"] == "succeeded"
+    assert finished_job(client, job_id)["status"] == "succeeded"
     response = client.post(f"/api/v1/jobs/{job_id}/cancel")
     assert response.status_code == 409 and "already ended" in response.json()["detail"]
 

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,7 @@ from tuneforge.db.store import JobStore
 from tuneforge.kernels.bundle import parse_bundle
 from tuneforge.core.types import Objective
 from tests.api.conftest import Server, make_settings, with_keys
-from tests.conftest import free_port, serve_in_thread
+from tests.conftest import finished_job, free_port, serve_in_thread
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "row_scale_bundle"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bundles run in the sandbox: needs root and bubblewrap")
@@ -40,16 +39,6 @@ def running(tmp_path_factory) -> Server:
     app = create_app(settings.model_copy(update={"api_port": port}), run_jobs=True, allow_open=False)
     with serve_in_thread(app, port, "bundle-test-server") as url:
         yield Server(url, settings, keys)
-
-
-def _wait(client, job_id: str, timeout_s: float = 400) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
 
 
 def _dashboard(server: Server, key_name: str) -> str:
@@ -78,7 +67,7 @@ def test_bundle_job_runs_sandboxed_and_stays_its_accounts(running: Server) -> No
                                env={**os.environ, "TUNEFORGE_API_KEY": running.keys["alice"]}, capture_output=True,
                                text=True, timeout=120)
     assert submitted.returncode == 0, submitted.stderr
-    job = _wait(alice, json.loads(submitted.stdout)["id"])
+    job = finished_job(alice, json.loads(submitted.stdout)["id"], timeout=400)
     assert job["status"] == "succeeded", job["error"]
     assert job["target"] == f"bundle:alice/row_scale@{sha256[:12]}"
     assert job["bundle_sha256"] == sha256

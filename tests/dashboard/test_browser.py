@@ -23,8 +23,8 @@ def test_leaderboard_lists_seeded_results_with_their_provenance(page, seeded):
     matmul = rows.filter(has_text="matmul")
     assert matmul.locator(".prov").inner_text() == "modelled"
     job = JobStore(seeded["settings"].database_url).get_job(seeded["matmul"])
-    fraction = job["result"]["best"]["metrics"]["fraction_of_roofline"]
-    assert f"{job['result']['speedup_vs_baseline']:.3g}× (modelled)" in matmul.inner_text()
+    fraction = job.result["best"]["metrics"]["fraction_of_roofline"]
+    assert f"{job.result['speedup_vs_baseline']:.3g}× (modelled)" in matmul.inner_text()
     assert f"{100 * fraction:.0f}%" in matmul.inner_text()
     assert rows.filter(has_text="accel").locator(".prov").inner_text() == "modelled"
     screenshot(page, "leaderboard")

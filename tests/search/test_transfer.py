@@ -16,6 +16,7 @@ from tuneforge.search.observations import observe
 from tuneforge.search.pool import pool_for
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import HistoryItem
+from tuneforge.search.techniques import PRIOR_FIT_AFTER
 from tuneforge.search.transfer import OWN, SourceHistory, TransferPrior
 from tests.backbone.helpers import create_job
 from tests.search.helpers import InProcessEvaluator, bowl, context, grid_space
@@ -79,7 +80,9 @@ def test_a_misleading_history_does_not_stop_the_search_finding_the_optimum():
     space = grid_space()
     upside_down = [_source("misleading", _sample(space, 80, 9),
                            lambda c: None if _time(c) is None else 1000 - _time(c))]
-    assert sorted(_best_after(25, s, upside_down) for s in range(3))[1] <= 1.5
+    # The opening spends its trials on the misleading guess before the vote drops it (cold
+    # search finds the optimum here in about 20 trials).
+    assert sorted(_best_after(30, s, upside_down) for s in range(3))[1] <= 1.5
 
 
 def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings):
@@ -99,3 +102,28 @@ def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings)
     third = run(create_job(settings, device="replay:gemm_RTX_3090", strategy="bandit", trials=12, seed=2,
                            options={"transfer": False}))
     assert third.transfer is None
+
+
+def test_with_a_history_the_bandit_opens_on_the_sources_best_guesses():
+    space = grid_space()
+    pool = pool_for(space)
+    related = [_source("related GPU", _sample(space, 80, 7), lambda c: _time(c, shift=1))]
+    guess = TransferPrior(related, pool).guesses[0]
+    favourites = [pool.config(int(r)) for r in np.argsort(guess, kind="stable")[:PRIOR_FIT_AFTER]]
+
+    def opening(sources):
+        ctx = context(space, seed=4)
+        ctx.sources = sources
+        engine = SearchEngine(get_strategy("bandit"), ctx)
+        proposals = []
+        while engine.n_told < PRIOR_FIT_AFTER:
+            [proposal] = engine.ask(1)
+            engine.tell(proposal, bowl(proposal.candidate.params))
+            proposals.append(proposal.candidate)
+        return proposals
+
+    warm = opening(related)
+    assert {c.origin for c in warm} == {"bandit:model"}
+    assert [c.params for c in warm] == favourites
+    # Cold, the bandit tries each of its techniques in the opening.
+    assert len({c.origin for c in opening([])}) > 1
