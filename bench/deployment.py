@@ -1,5 +1,6 @@
-"""A scheduler and W evaluation workers started as people start them (`tuneforge scheduler`,
-`tuneforge worker`), for the benchmarks that measure distributed mode."""
+"""How the benchmarks run jobs: a replayed job to its end in this process on a temporary SQLite file
+(embedded mode), or a scheduler and W evaluation workers started as people start them
+(`tuneforge scheduler`, `tuneforge worker`) for distributed mode."""
 
 from __future__ import annotations
 
@@ -7,10 +8,32 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from tuneforge.core.settings import Settings
+from tuneforge.db.records import TrialRecord
 from tuneforge.db.store import JobStore
+from tuneforge.search.jobspec import build_job_spec
+
+DEVICE = "replay:gemm_RTX_3090"  # a measured space, replayed: evaluations cost ~0 unless told to sleep
+
+
+def run_embedded(settings: Settings, *, trials: int, seed: int = 0,
+                 sleep_scale: float = 0.0) -> tuple[list[TrialRecord], float]:
+    """A random-search job on ``DEVICE`` run here to its end; its trials and the wall seconds it took."""
+    from tuneforge.worker.jobs import run_job_embedded
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                                            "broker_url": None, "replay_sleep_scale": sleep_scale})
+        store = JobStore(local.database_url)
+        job_id = store.create_job(build_job_spec(local, target=None, device=DEVICE, strategy="random",
+                                                 trials=trials, seed=seed))
+        started = time.perf_counter()
+        run_job_embedded(job_id, local)
+        return store.trials(job_id), time.perf_counter() - started
 
 
 class Deployment:

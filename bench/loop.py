@@ -8,17 +8,14 @@ scheduler to claim, and stops them afterwards.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from tuneforge.bench.deployment import Deployment
+from tuneforge.bench.deployment import DEVICE, Deployment, run_embedded
 from tuneforge.core.settings import Settings
+from tuneforge.db.records import TrialRecord
 from tuneforge.db.store import JobStore
 from tuneforge.search.jobspec import build_job_spec
-
-DEVICE = "replay:gemm_RTX_3090"
 
 
 @dataclass
@@ -30,24 +27,15 @@ class Overhead:
     total_s: float
 
 
-def _measure(store: JobStore, job_id: str, mode: str, wall_s: float) -> Overhead:
-    stamps = [t.created_at for t in store.trials(job_id)]
+def _measure(trials: list[TrialRecord], mode: str, wall_s: float) -> Overhead:
+    stamps = [t.created_at for t in trials]
     gaps = sorted((b - a).total_seconds() * 1000 for a, b in zip(stamps, stamps[1:]))
     return Overhead(mode, len(stamps), statistics.median(gaps), gaps[int(0.9 * (len(gaps) - 1))], wall_s)
 
 
 def embedded(trials: int, settings: Settings) -> Overhead:
-    from tuneforge.worker.jobs import run_job_embedded
-
-    with tempfile.TemporaryDirectory() as tmp:
-        local = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                                            "broker_url": None, "replay_sleep_scale": 0.0})
-        store = JobStore(local.database_url)
-        job_id = store.create_job(build_job_spec(local, target=None, device=DEVICE, strategy="random",
-                                                 trials=trials))
-        started = time.perf_counter()
-        run_job_embedded(job_id, local)
-        return _measure(store, job_id, "embedded (SQLite, local pool)", time.perf_counter() - started)
+    trials_run, wall_s = run_embedded(settings, trials=trials)
+    return _measure(trials_run, "embedded (SQLite, local pool)", wall_s)
 
 
 def distributed(trials: int, settings: Settings) -> Overhead:
@@ -59,6 +47,6 @@ def distributed(trials: int, settings: Settings) -> Overhead:
         started = time.perf_counter()
         while store.get_job(job_id).status in ("queued", "running"):
             time.sleep(0.2)
-        return _measure(store, job_id, "distributed (Redis + PostgreSQL, scheduler + 2 workers)", time.perf_counter() - started)
+        return _measure(store.trials(job_id), "distributed (Redis + PostgreSQL, scheduler + 2 workers)", time.perf_counter() - started)
     finally:
         deployment.stop()

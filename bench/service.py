@@ -13,14 +13,12 @@
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from tuneforge.bench.deployment import Deployment
+from tuneforge.bench.deployment import DEVICE, Deployment, run_embedded
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import Candidate, Problem, TrialStatus
 from tuneforge.db.session import get_engine, normalize_url
@@ -28,7 +26,6 @@ from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import resolve_device, resolve_target
 from tuneforge.search.jobspec import build_job_spec
 
-DEVICE = "replay:gemm_RTX_3090"
 
 
 @dataclass
@@ -122,17 +119,8 @@ def overhead(settings: Settings, database_url: str, label: str, trials: int, str
 # -- throughput ------------------------------------------------------------------------------------
 def sleep_scale_for(settings: Settings, eval_ms: float) -> float:
     """The replay sleep scale at which this device's evaluations take about ``eval_ms`` on average."""
-    from tuneforge.worker.jobs import run_job_embedded
-
-    with tempfile.TemporaryDirectory() as tmp:
-        probe = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'probe.db'}",
-                                            "broker_url": None, "replay_sleep_scale": 0.01})
-        store = JobStore(probe.database_url)
-        job_id = store.create_job(build_job_spec(probe, target=None, device=DEVICE, strategy="random",
-                                                 trials=60, seed=2))
-        run_job_embedded(job_id, probe)
-        walls = [t.timings["wall_s"] for t in store.trials(job_id)]
-    return 0.01 * eval_ms / 1000 / statistics.mean(walls)
+    trials, _ = run_embedded(settings, trials=60, seed=2, sleep_scale=0.01)
+    return 0.01 * eval_ms / 1000 / statistics.mean(t.timings["wall_s"] for t in trials)
 
 
 def _redis_commands(client) -> dict[str, int]:

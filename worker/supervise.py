@@ -31,7 +31,7 @@ class _ExitOnUnrecoverable(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if "Unrecoverable error" not in str(record.msg):
             return
-        for pid in _children(os.getpid()):
+        for pid in children(os.getpid()):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -39,7 +39,8 @@ class _ExitOnUnrecoverable(logging.Handler):
         os._exit(70)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tuneforge.db.store import JobStore
+from tuneforge.worker.supervise import children
 from tests.conftest import SPACES_DIR, free_port, wait_for
 
 
@@ -47,18 +48,6 @@ class PrivateRedis:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 class PrivatePostgres:

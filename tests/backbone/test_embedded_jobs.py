@@ -17,6 +17,7 @@ from tuneforge.evaluators.devices.triton_cuda import gpu_visible
 from tuneforge.search.jobspec import build_job_spec
 from tests.backbone.helpers import GEMM, create_job
 from tuneforge.worker.jobs import run_job_embedded
+from tuneforge.worker.supervise import children
 
 
 def test_job_stores_exactly_its_budget_and_the_best_config(settings):
@@ -96,19 +97,6 @@ def _run_in_child(settings_dict: dict, job_id: str) -> None:
     run_job_embedded(job_id, Settings(**settings_dict))
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def test_killed_job_resumes_from_its_stored_trials(settings):
     """SIGKILL the process running a job halfway; a new runner continues it without losing or
     repeating a trial."""
@@ -121,7 +109,7 @@ def test_killed_job_resumes_from_its_stored_trials(settings):
     deadline = time.monotonic() + 120
     while store.get_job(job_id).n_trials < 8 and time.monotonic() < deadline:
         time.sleep(0.05)
-    pool = _children(child.pid)
+    pool = children(child.pid)
     assert pool, "the runner should have started its evaluation pool"
     os.kill(child.pid, signal.SIGKILL)
     child.join()
