@@ -6,18 +6,16 @@ runtime writes what it benchmarked. Light: no torch or triton.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tuneforge.autotune_keys import LookupKey
+from tuneforge.core.file_lock import file_lock
 
 log = logging.getLogger("tuneforge.autotune")
 
@@ -80,23 +78,13 @@ class LocalCache:
     def put(self, key: LookupKey, stored: StoredConfig) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(path.with_suffix(".lock")):
+        with file_lock(path.with_suffix(".lock")):
             entries = self._read(path)
             entries[key.text] = stored.to_record(key)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
             with os.fdopen(fd, "w") as handle:
                 json.dump(entries, handle, indent=1, sort_keys=True)
             os.replace(tmp, path)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class FileSource:

@@ -9,7 +9,6 @@ Inputs rotate between independent copies so a cache keyed on tensor addresses ga
 
 from __future__ import annotations
 
-import fcntl
 import statistics
 import subprocess
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any
 
 import torch
 
+from tuneforge.core.file_lock import file_lock
 from tuneforge.core.types import TrialStatus
 from tuneforge.evaluators.verify.inputs import empty_output, make_inputs
 from tuneforge.evaluators.verify.plan import Check, RuleFailed, VerifyRequest
@@ -52,13 +52,8 @@ def check_timer_untouched() -> None:
 @contextmanager
 def gpu_lock(index: int) -> Iterator[None]:
     """One timing at a time per GPU, across every process on this machine."""
-    path = Path(tempfile.gettempdir()) / f"tuneforge-gpu{index}.lock"
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(Path(tempfile.gettempdir()) / f"tuneforge-gpu{index}.lock"):
+        yield
 
 
 def gpu_clocks(index: int) -> dict[str, float]:
