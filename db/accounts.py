@@ -26,7 +26,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 @dataclass(frozen=True)
 class KeyLimits:
-    """A key's own limits; None leaves only the server's per-account setting (TUNEFORGE_QUOTA_*)."""
+    """A key's own limits; None leaves only the server's per-account setting (TUNEFORGE_QUOTA_*), which
+    api/quotas.py reads into the same shape."""
 
     requests_per_minute: int | None = None
     active_jobs: int | None = None

@@ -279,4 +279,5 @@ class JobStore:
     def workers(self, *, within_s: float = 300) -> list[WorkerRecord]:
         since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
         with session_scope(self.url) as s:
-            return [from_row(WorkerRecord, r) for r in s.scalars(select(WorkerSeen).where(WorkerSeen.last_seen >= since))]
+            rows = s.scalars(select(WorkerSeen).where(WorkerSeen.last_seen >= since))
+            return [from_row(WorkerRecord, r) for r in rows]

@@ -101,7 +101,7 @@ async def job_events(request: Request, job_id: str = _job_id(), store: JobStore 
                     last_status = job.status
                     yield _event("status", {k: getattr(job, k) for k in ("id", "status", "n_trials", "budget_trials",
                                                                 "best_value", "error")})
-                if JobStatus(job.status).finished and len(new_trials) < MAX_TRIALS_PAGE:
+                if job.finished and len(new_trials) < MAX_TRIALS_PAGE:
                     yield _event("end", {"status": job.status})
                     return
                 if len(new_trials) < MAX_TRIALS_PAGE:
