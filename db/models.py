@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -82,8 +82,10 @@ class Trial(Base):
     timings: Mapped[dict[str, Any]]
     log: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str | None] = mapped_column(String(128))
-    bundle_sha256: Mapped[str | None] = mapped_column(String(64))  # the bundle whose code this trial ran
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The bundle whose code this trial ran: its job's, read with the trial rather than stored twice.
+    bundle_sha256: Mapped[str | None] = column_property(
+        select(Job.bundle_sha256).where(Job.id == job_id).correlate_except(Job).scalar_subquery())
 
     job: Mapped[Job] = relationship(back_populates="trials")
 

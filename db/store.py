@@ -208,8 +208,7 @@ class JobStore:
                             origin=candidate.origin, note=candidate.note, status=result.status.value,
                             metrics=result.metrics, values=values, feasible=feasible,
                             provenance=result.provenance.value, device_name=result.device_name,
-                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker,
-                            bundle_sha256=select(Job.bundle_sha256).where(Job.id == job_id).scalar_subquery()))
+                            cost_s=result.cost_s, timings=result.timings, log=result.log, worker=worker))
                 s.flush()
                 changes: dict[str, Any] = {"n_trials": Job.n_trials + 1,
                                            "spent_seconds": Job.spent_seconds + result.cost_s}

@@ -1,4 +1,4 @@
-"""kernel bundles: kernels submitted as data, stored per account under their content hash; jobs and trials name theirs
+"""kernel bundles: kernels submitted as data, stored per account under their content hash; jobs name theirs (their trials read it from the job)
 
 Revision ID: 0008
 Revises: 0007
@@ -28,12 +28,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bundles_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_bundles_sha256'), ['sha256'], unique=False)
     op.add_column('jobs', sa.Column('bundle_sha256', sa.String(length=64), nullable=True))
-    op.add_column('trials', sa.Column('bundle_sha256', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trials', schema=None) as batch_op:
-        batch_op.drop_column('bundle_sha256')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_column('bundle_sha256')
     with op.batch_alter_table('bundles', schema=None) as batch_op:
