@@ -256,11 +256,10 @@ def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.
 
 @app.command()
 def worker(device: list[str] = typer.Option(["sim"], "--device", help="device kinds served: cuda, cpu, sim"),
-           concurrency: int = typer.Option(2, help="evaluations run at once"),
-           pool: str = typer.Option("prefork", help="prefork, threads or solo (only prefork enforces the "
-                                                    "evaluation time limit)")) -> None:
+           concurrency: int = typer.Option(2, help="evaluations run at once")) -> None:
     """Run a Celery worker that evaluates candidates (distributed mode: TUNEFORGE_BROKER_URL must be set;
-    job loops run in `tuneforge scheduler`)."""
+    job loops run in `tuneforge scheduler`). Its pool is always prefork: the evaluation time limit is
+    enforced by killing an overrunning evaluation's process, which only prefork does."""
     from tuneforge.worker.celery_app import DEVICE_QUEUES, eval_queue
     from tuneforge.worker.supervise import supervise_worker
 
@@ -277,7 +276,7 @@ def worker(device: list[str] = typer.Option(["sim"], "--device", help="device ki
     # A node name of its own per process: several workers on one host stay distinct.
     node = f"{'+'.join(device)}-{os.getpid()}@{platform.node()}"
     raise typer.Exit(supervise_worker(settings, [eval_queue(d) for d in device], node,
-                                      ["--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                                      ["--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
                                        "--without-gossip", "--without-mingle"]))
 
 

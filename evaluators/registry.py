@@ -19,6 +19,9 @@ from tuneforge.kernels._base import Target
 # spellings of a spec cannot grow the process. A spec that fails to resolve is never cached.
 _instances: OrderedDict[tuple[str, str], Device] = OrderedDict()
 _instances_lock = threading.Lock()
+# One lock per spec being built: jobs starting together on one device (threads of a scheduler) build
+# it once, the others wait for it instead of each loading the same replay file.
+_building: dict[tuple[str, str], threading.Lock] = {}
 
 
 @lru_cache(maxsize=1)
@@ -40,19 +43,29 @@ def resolve_device(spec: str, settings: Settings) -> Device:
         if cache_key in _instances:
             _instances.move_to_end(cache_key)
             return _instances[cache_key]
-    scheme = spec.partition(":")[0]
-    classes = device_classes().get(scheme)
-    if not classes:
-        raise UserInputError(f"unknown device {spec!r}; use one of: {', '.join(known_specs(settings))}")
-    for cls in classes:
-        accepts = getattr(cls, "accepts", None)
-        if accepts is None or accepts(spec):
-            device = cls(spec, settings)
+        building = _building.setdefault(cache_key, threading.Lock())
+    with building:
+        with _instances_lock:
+            if cache_key in _instances:
+                return _instances[cache_key]
+        try:
+            device = _construct(spec, settings)
             with _instances_lock:
                 _instances[cache_key] = device
                 while len(_instances) > settings.device_cache_size:
                     _instances.popitem(last=False)
-            return device
+        finally:
+            with _instances_lock:
+                _building.pop(cache_key, None)
+        return device
+
+
+def _construct(spec: str, settings: Settings) -> Device:
+    scheme = spec.partition(":")[0]
+    for cls in device_classes().get(scheme, ()):
+        accepts = getattr(cls, "accepts", None)
+        if accepts is None or accepts(spec):
+            return cls(spec, settings)
     raise UserInputError(f"unknown device {spec!r}; use one of: {', '.join(known_specs(settings))}")
 
 

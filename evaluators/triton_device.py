@@ -53,8 +53,8 @@ class TritonDevice(Device):
             # checks and a fresh sandboxed process with limits, never the shared long-lived worker.
             from tuneforge.evaluators.agent_code.sandbox import Limits
 
-            limits = Limits(wall_s=self.settings.eval_timeout_s,
-                            memory_bytes=None if self.worker_kind == "cuda" else Limits.memory_bytes)
+            # The job's evaluation timeout belongs to the process running this evaluation (see pool.py).
+            limits = Limits(wall_s=None, memory_bytes=None if self.worker_kind == "cuda" else Limits.memory_bytes)
             if isinstance(target, BundleTarget):
                 from tuneforge.evaluators.agent_code.bundle_verify import verify_bundle_source
 
@@ -64,9 +64,8 @@ class TritonDevice(Device):
 
             return verify_agent_source(target, problem, candidate.params, candidate.source, device=self.worker_kind,
                                        small=small, timing=timing, limits=limits)
-        return verify_candidate(target, problem, candidate.params, pool=self.pool, cache=self.cache,
-                                timeout_s=self.settings.eval_timeout_s, small=small, source=candidate.source,
-                                timing=timing)
+        return verify_candidate(target, problem, candidate.params, pool=self.pool, cache=self.cache, small=small,
+                                source=candidate.source, timing=timing)
 
     def _failed(self, verdict: Verdict, started: float, **metrics: float) -> TrialResult:
         return TrialResult.failure(TrialStatus(verdict.status), f"{verdict.rule}: {verdict.message}",

@@ -9,6 +9,7 @@ of valid points.
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from tuneforge.core.space import Config, Space
 # Spaces whose cartesian product is larger than this are sampled, not enumerated.
 MAX_ENUMERATED = 300_000
 SAMPLED_POINTS = 20_000
+_BUILDING = threading.Lock()
 
 
 class ConfigPool:
@@ -76,7 +78,16 @@ class ConfigPool:
 
 
 def pool_for(space: Space) -> ConfigPool:
-    """The pool of a space, built once per space object and kept on it."""
+    """The pool of a space, built once per space object and kept on it (jobs in threads of one
+    process share a device's space: the first builds its pool, the others wait for it)."""
+    pool = getattr(space, "_config_pool", None)
+    if pool is not None:
+        return pool
+    with _BUILDING:
+        return _pool_of(space)
+
+
+def _pool_of(space: Space) -> ConfigPool:
     pool = getattr(space, "_config_pool", None)
     if pool is None:
         complete = space.allowed is not None or space.cartesian_size <= MAX_ENUMERATED

@@ -6,24 +6,19 @@ that overruns it is reported ``timeout`` and its process is killed with the pool
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
-import signal
-import sys
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from tuneforge.core.processes import die_with_parent
 from tuneforge.core.settings import Settings
 from tuneforge.core.types import TrialResult, TrialStatus
 from tuneforge.evaluators.run import evaluate_baseline, evaluate_candidate
 from tuneforge.search.runner import evaluation_settings
 from tuneforge.evaluators.registry import TargetRef
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
 
 class LocalPoolRunner:
     """Evaluates candidates in ``settings.embedded_workers`` spawned processes."""
@@ -37,7 +32,7 @@ class LocalPoolRunner:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.settings.embedded_workers,
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_die_with_parent)
+                                             initializer=die_with_parent)
         return self._pool
 
     def discard_pool(self) -> None:
@@ -140,13 +135,6 @@ class LocalSession:
         self.suspects.extend([*broken, *self.running.values()])
         self.running.clear()
         return []
-
-
-def _die_with_parent() -> None:
-    """A pool process whose job process was SIGKILLed would wait for work forever: on Linux the
-    kernel kills it with its parent instead."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _failure(status: TrialStatus, device: str, log: str) -> dict[str, Any]:

@@ -48,7 +48,9 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    wall_s: float = 120.0
+    # None: no wall-clock limit of the sandbox's own; the job's evaluation timeout kills the process that
+    # started it, and bwrap (--die-with-parent) goes with that process.
+    wall_s: float | None = 120.0
     cpu_s: int = 120
     memory_bytes: int | None = 4 * 2**30  # address space; None where a GPU driver maps more (cuda)
     file_bytes: int = 16 * 2**20  # any one file
@@ -181,9 +183,10 @@ class Sandbox:
             self._cleanup()
             raise
         self.timed_out = False
-        self._timer = threading.Timer(limits.wall_s, self._overrun)
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer = threading.Timer(limits.wall_s, self._overrun) if limits.wall_s is not None else None
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
 
     def send(self, header: dict[str, Any], buffers: list[bytes] = ()) -> None:
         """Raises ChannelClosed when the child is gone."""
@@ -231,7 +234,8 @@ class Sandbox:
         return self._stderr.read().decode(errors="replace")
 
     def close(self) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         if self.proc.poll() is None:
             try:
                 frames.send(self.proc.stdin, {"op": "bye"})

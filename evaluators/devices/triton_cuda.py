@@ -87,7 +87,7 @@ class TritonCudaDevice(TritonDevice):
         timing = self._timing(base_problem)
         request = build_request(base, base_problem, {}, device="cuda", small=True, rng=random.Random(0),
                                 timing=timing, time_reference=True)
-        verdict = self.pool.run(request, self.settings.eval_timeout_s)
+        verdict = self.pool.run(request)
         if not verdict.passed:
             return TrialResult.failure(TrialStatus(verdict.status), f"{verdict.rule}: {verdict.message}",
                                        **self._common())

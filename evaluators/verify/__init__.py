@@ -22,11 +22,12 @@ _rng = random.SystemRandom()
 
 
 def verify_candidate(target: TritonTarget, problem: Problem, config: Config, *, pool: WorkerPool,
-                     cache: VerdictCache | None, timeout_s: float, small: bool, source: str | None = None,
-                     timing: TimingRequest | None = None) -> Verdict:
+                     cache: VerdictCache | None, small: bool, timeout_s: float | None = None,
+                     source: str | None = None, timing: TimingRequest | None = None) -> Verdict:
     """Verify ``config`` of ``target`` (or the candidate ``source`` run with it); time it when ``timing`` is given.
 
-    Verdicts of verification alone are cached; a timed request always runs.
+    Verdicts of verification alone are cached; a timed request always runs. ``timeout_s``: the pool's
+    own limit, for callers that are not themselves killed at one (a job's evaluation is).
     """
     request = build_request(target, problem, config, device=pool.device, small=small, rng=_rng, source=source,
                             timing=timing)

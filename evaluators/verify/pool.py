@@ -1,8 +1,10 @@
-"""Worker processes that compile and run candidates, with a wall-clock limit per request.
+"""Worker processes that compile and run candidates.
 
 Each worker is a long-lived ``python -m tuneforge.evaluators.verify.worker`` (importing torch and
-triton once costs seconds); a worker that times out or dies is killed and replaced, so a
-hanging or crashing candidate costs one worker, never the caller.
+triton once costs seconds); a worker that dies, or overruns a request's time limit where the caller
+gives one, is killed and replaced, so a hanging or crashing candidate costs one worker, never the
+caller. A job's evaluations give none: the evaluation's own process is killed at the job's limit
+(the local pool, or the Celery worker) and its verify worker dies with it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tuneforge.core.processes import die_with_parent
 from tuneforge.core.settings import REPO_ROOT
 from tuneforge.core.types import TrialStatus
 from tuneforge.evaluators.verify.plan import Verdict, VerifyRequest
@@ -43,7 +46,8 @@ class Worker:
             env.pop("TRITON_INTERPRET", None)
         self._stderr = tempfile.NamedTemporaryFile(prefix="tuneforge-worker-", suffix=".log", delete=False)
         self.proc = subprocess.Popen([sys.executable, "-m", "tuneforge.evaluators.verify.worker"], cwd=REPO_ROOT, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                     preexec_fn=die_with_parent)
         self._buffer = b""
         try:
             self._read_line(STARTUP_TIMEOUT_S)
@@ -51,7 +55,7 @@ class Worker:
             self.kill()
             raise
 
-    def ask(self, payload: dict, timeout_s: float) -> dict:
+    def ask(self, payload: dict, timeout_s: float | None) -> dict:
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(payload) + "\n").encode())
@@ -60,14 +64,15 @@ class Worker:
             raise WorkerDied(self.log_tail()) from exc
         return json.loads(self._read_line(timeout_s))
 
-    def _read_line(self, timeout_s: float) -> bytes:
+    def _read_line(self, timeout_s: float | None) -> bytes:
+        """The next line the worker writes; None: wait as long as it takes."""
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout_s
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with selectors.DefaultSelector() as sel:
             sel.register(self.proc.stdout, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
                     raise WorkerTimedOut()
                 if not sel.select(left):
                     continue
@@ -109,7 +114,7 @@ class WorkerPool:
             self._idle.put(None)  # started on first use
         atexit.register(self.close)
 
-    def run(self, request: VerifyRequest, timeout_s: float) -> Verdict:
+    def run(self, request: VerifyRequest, timeout_s: float | None = None) -> Verdict:
         worker = self._idle.get()
         try:
             if worker is None:

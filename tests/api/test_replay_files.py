@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tuneforge.evaluators import registry
+from tuneforge.evaluators.devices.replay import load_recorded_space
+from tuneforge.search.pool import pool_for
 from tests.api.conftest import make_settings, serve, with_keys
 from tests.conftest import SPACES_DIR
 
@@ -80,3 +84,24 @@ def test_the_device_cache_is_a_bounded_lru_however_a_file_is_spelled(tmp_path):
     assert len([k for k in registry._instances if k[1] == settings.database_url]) <= 5
     assert {d.spec for d in devices} == {"replay:gemm_RTX_3090"}
     assert len({id(d.recorded) for d in devices}) == 1  # the file itself is loaded once, keyed by its real path
+
+
+def test_jobs_that_start_together_build_their_device_and_its_pool_once(tmp_path):
+    """A scheduler starts many job loops at once in threads: the first builds the device (its replay
+    file parsed) and the space's pool of configs; the others wait for them instead of each building
+    its own copy."""
+    settings = make_settings(tmp_path)
+    load_recorded_space.cache_clear()
+    start = threading.Barrier(8)
+
+    def job_starts(_):
+        start.wait()
+        device = registry.resolve_device("replay:gemm_RTX_2080_Ti", settings)
+        target = device.own_target()
+        return device, pool_for(target.space(target.default_problem()))
+
+    with ThreadPoolExecutor(8) as threads:
+        started = list(threads.map(job_starts, range(8)))
+    assert len({id(device) for device, _ in started}) == 1
+    assert load_recorded_space.cache_info().misses == 1
+    assert len({id(pool) for _, pool in started}) == 1
