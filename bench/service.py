@@ -12,8 +12,12 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +28,10 @@ from tuneforge.core.types import Candidate, Problem, TrialStatus
 from tuneforge.db.session import get_engine, normalize_url
 from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import resolve_device, resolve_target
+from tuneforge.search.encoding import decode, distributions
 from tuneforge.search.jobspec import build_job_spec
+from tuneforge.search.strategies import get_strategy
+from tuneforge.search.strategies._base import StrategyContext
 
 
 
@@ -33,12 +40,27 @@ class Overhead:
     database: str
     strategy: str  # tpe: the same sampler on both sides; random: the service's own cost alone
     trials: int
-    tuneforge_ms: float
+    tuneforge_ms: float  # per trial, all of it
     optuna_rdb_ms: float
+    tuneforge_sampler_ms: float  # per trial, inside the sampler's own methods (the same code on both sides)
+    optuna_rdb_sampler_ms: float
 
     @property
     def ratio(self) -> float:
         return self.optuna_rdb_ms / self.tuneforge_ms
+
+    @property
+    def tuneforge_around_sampler_ms(self) -> float:
+        return self.tuneforge_ms - self.tuneforge_sampler_ms
+
+    @property
+    def optuna_rdb_around_sampler_ms(self) -> float:
+        return self.optuna_rdb_ms - self.optuna_rdb_sampler_ms
+
+    @property
+    def ratio_around_sampler(self) -> float:
+        """The service's own cost: the time of a trial outside the sampler, Optuna RDB over tuneforge."""
+        return self.optuna_rdb_around_sampler_ms / self.tuneforge_around_sampler_ms
 
 
 @dataclass
@@ -67,35 +89,94 @@ def _per_trial_ms(stamps: list[datetime]) -> float:
     return (stamps[-1] - stamps[0]).total_seconds() * 1000 / (len(stamps) - 1)
 
 
-def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str) -> float:
-    from tuneforge.worker.jobs import run_job_embedded
-
-    store = JobStore(settings.database_url)
-    job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy=strategy, trials=trials,
-                                             seed=1))
-    run_job_embedded(job_id, settings)
-    return _per_trial_ms([t.created_at for t in store.trials(job_id)])
+SAMPLER_METHODS = ("infer_relative_search_space", "sample_relative", "sample_independent", "before_trial",
+                   "after_trial")
 
 
-def optuna_rdb_ms(settings: Settings, trials: int, strategy: str) -> float:
-    import optuna
+@contextmanager
+def time_in_sampler(sampler_class: type) -> Iterator[list[float]]:
+    """Seconds spent inside ``sampler_class``'s own methods while the block runs (outermost calls only)."""
+    spent, depth = [0.0], threading.local()
+    originals = {name: sampler_class.__dict__.get(name) for name in SAMPLER_METHODS}
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    def timed(method):
+        @functools.wraps(method)
+        def call(*args, **kwargs):
+            outer = getattr(depth, "n", 0) == 0
+            depth.n = getattr(depth, "n", 0) + 1
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth.n -= 1
+                if outer:
+                    spent[0] += time.perf_counter() - started
+        return call
+
+    for name in SAMPLER_METHODS:
+        setattr(sampler_class, name, timed(getattr(sampler_class, name)))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                delattr(sampler_class, name)
+            else:
+                setattr(sampler_class, name, original)
+
+
+def _strategy_sampler(settings: Settings, strategy: str, trials: int):
+    """The sampler a tuneforge job of ``strategy`` builds for ``DEVICE``'s space, and that space."""
     device = resolve_device(DEVICE, settings)
     target = resolve_target(None, device)
     space = target.space(Problem())
+    ctx = StrategyContext(space=space, objectives=[], constraints=[], seed=1, parallelism=1, budget_trials=trials,
+                          target_name=target.name, problem=Problem(), device=device.spec, job_id="bench",
+                          settings=settings)
+    return get_strategy(strategy).sampler(ctx), device, target, space
+
+
+def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str) -> tuple[float, float]:
+    """A job's milliseconds per trial, and of those, inside its sampler."""
+    from tuneforge.worker.jobs import run_job_embedded
+
+    sampler, *_ = _strategy_sampler(settings, strategy, trials)
+    store = JobStore(settings.database_url)
+    job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy=strategy, trials=trials,
+                                             seed=1))
+    with time_in_sampler(type(sampler)) as spent:
+        run_job_embedded(job_id, settings)
+    return _per_trial_ms([t.created_at for t in store.trials(job_id)]), spent[0] * 1000 / trials
+
+
+def optuna_rdb_ms(settings: Settings, trials: int, strategy: str) -> tuple[float, float]:
+    """Plain Optuna on ``RDBStorage`` with the very sampler and parameter encoding a tuneforge job of
+    ``strategy`` uses, so that only what runs around the sampler differs: milliseconds per trial, and
+    of those, inside the sampler."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler, device, target, space = _strategy_sampler(settings, strategy, trials)
+    dists = distributions(space)
 
     def objective(trial) -> float:
-        params = {p.name: trial.suggest_categorical(p.name, list(p.values)) for p in space.params}
+        params = decode(space, {name: _suggest(trial, name, dist) for name, dist in dists.items()})
         result = device.evaluate(target, Problem(), Candidate(params=params))
         return result.metrics["time_ms"] if result.status == TrialStatus.OK else 1e9
 
     storage = optuna.storages.RDBStorage(_beside(settings.database_url))
-    sampler = optuna.samplers.TPESampler(seed=1) if strategy == "tpe" else optuna.samplers.RandomSampler(seed=1)
-    study = optuna.create_study(storage=storage, sampler=sampler,
-                                study_name=f"bench-{time.time_ns()}")
-    study.optimize(objective, n_trials=trials)
-    return _per_trial_ms([t.datetime_complete for t in study.trials])
+    study = optuna.create_study(storage=storage, sampler=sampler, study_name=f"bench-{time.time_ns()}")
+    with time_in_sampler(type(sampler)) as spent:
+        study.optimize(objective, n_trials=trials)
+    return _per_trial_ms([t.datetime_complete for t in study.trials]), spent[0] * 1000 / trials
+
+
+def _suggest(trial, name: str, dist) -> Any:
+    from optuna.distributions import IntDistribution
+
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high)
+    return trial.suggest_categorical(name, dist.choices)
 
 
 def _beside(database_url: str) -> str:
@@ -112,8 +193,9 @@ def _beside(database_url: str) -> str:
 
 def overhead(settings: Settings, database_url: str, label: str, trials: int, strategy: str) -> Overhead:
     local = settings.model_copy(update={"database_url": database_url, "broker_url": None, "replay_sleep_scale": 0.0})
-    return Overhead(label, strategy, trials, tuneforge_overhead_ms(local, trials, strategy),
-                    optuna_rdb_ms(local, trials, strategy))
+    (ours, ours_sampler), (theirs, theirs_sampler) = (tuneforge_overhead_ms(local, trials, strategy),
+                                                      optuna_rdb_ms(local, trials, strategy))
+    return Overhead(label, strategy, trials, ours, theirs, ours_sampler, theirs_sampler)
 
 
 # -- throughput ------------------------------------------------------------------------------------
@@ -170,6 +252,10 @@ def report(overheads: list[Overhead], runs: list[Throughput]) -> dict[str, Any]:
         out[f"tuneforge_{o.strategy}_ms_per_trial_{o.database}"] = round(o.tuneforge_ms, 2)
         out[f"optuna_rdb_{o.strategy}_ms_per_trial_{o.database}"] = round(o.optuna_rdb_ms, 2)
         out[f"ratio_optuna_rdb_{o.strategy}_over_tuneforge_{o.strategy}_{o.database}"] = round(o.ratio, 2)
+        out[f"tuneforge_{o.strategy}_sampler_ms_per_trial_{o.database}"] = round(o.tuneforge_sampler_ms, 2)
+        out[f"optuna_rdb_{o.strategy}_sampler_ms_per_trial_{o.database}"] = round(o.optuna_rdb_sampler_ms, 2)
+        out[f"ratio_optuna_rdb_{o.strategy}_over_tuneforge_{o.strategy}_around_sampler_{o.database}"] = round(
+            o.ratio_around_sampler, 2)
     by_workers = {r.workers: r for r in runs}
     for r in runs:
         out[f"throughput_{r.jobs}jobs_x{r.parallel}_on_{r.workers}workers"] = {

@@ -147,8 +147,9 @@ class SearchEngine:
                  if identity[-1] is None]
         distance = pool.distances(config)
         distance[[row for row in taken if row is not None]] = np.inf
-        if len(pool) and np.isfinite(distance.min()):
-            return pool.config(self.rng.choice(np.flatnonzero(distance == distance.min()).tolist()))
+        if len(pool) and np.isfinite(nearest := distance.min()):
+            # Sums of fractions: equal distances may differ in the last bits.
+            return pool.config(self.rng.choice(np.flatnonzero(distance <= nearest + 1e-9).tolist()))
         # A space too large to enumerate keeps only a sample in its pool: look beyond it.
         return None if pool.complete else self._unseen_valid(in_batch)
 

@@ -34,6 +34,10 @@ class ConfigPool:
         self.features = (self.index[:, varying] / (sizes[varying] - 1)).astype(np.float64)
         self._sizes = sizes
         self._ordinal = np.array([p.ordinal for p in space.params])
+        # distances(): an index step, capped at 1 for a categorical parameter, times its weight.
+        self._step_cap = np.where(self._ordinal, np.iinfo(np.int32).max, 1).astype(np.int32)
+        self._step_weight = np.where(self._ordinal, 1.0 / np.maximum(sizes - 1, 1), 1.0)
+        self._index32 = self.index.astype(np.int32)
         self._groups: list[dict[int, np.ndarray]] | None = None
         self._codes: list[np.ndarray] | None = None
 
@@ -49,10 +53,8 @@ class ConfigPool:
     def distances(self, config: Config) -> np.ndarray:
         """How far each pool config lies from ``config`` (which may be invalid): an ordinal parameter
         adds its index distance scaled to [0, 1], any other parameter 1 when it differs."""
-        target = np.array([p.index(config[p.name]) for p in self.space.params])
-        steps = np.abs(self.index - target)
-        scaled = np.where(self._ordinal, steps / np.maximum(self._sizes - 1, 1), steps > 0)
-        return scaled.sum(axis=1).astype(np.float64)
+        target = np.array([p.index(config[p.name]) for p in self.space.params], dtype=np.int32)
+        return np.minimum(np.abs(self._index32 - target), self._step_cap) @ self._step_weight
 
     def neighbours(self, row: int) -> np.ndarray:
         """Rows that differ from ``row`` in exactly one parameter (any value of it)."""

@@ -43,9 +43,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if as_json:
             return print_json(result)
         table = Table("database", "sampler", "tuneforge ms/trial", "Optuna RDB ms/trial", "Optuna / tuneforge",
-                      title=f"Per-trial overhead, {trials} trials, evaluation ~0 ({result['device']})")
+                      "of which in the sampler (tuneforge, Optuna)", "outside the sampler: Optuna / tuneforge",
+                      title=f"Per-trial cost, {trials} trials, evaluation ~0, the same sampler on both sides "
+                            f"({result['device']})")
         for o in overheads:
-            table.add_row(o.database, o.strategy, f"{o.tuneforge_ms:.2f}", f"{o.optuna_rdb_ms:.2f}", f"{o.ratio:.1f}x")
+            table.add_row(o.database, o.strategy, f"{o.tuneforge_ms:.2f}", f"{o.optuna_rdb_ms:.2f}", f"{o.ratio:.1f}x",
+                          f"{o.tuneforge_sampler_ms:.1f}, {o.optuna_rdb_sampler_ms:.1f}",
+                          f"{o.optuna_rdb_around_sampler_ms:.1f} / {o.tuneforge_around_sampler_ms:.1f} = "
+                          f"{o.ratio_around_sampler:.1f}x")
         out.print(table)
         table = Table("workers", "trials", "mean eval ms", "trials/s", "ideal/s", "of ideal", "Redis cmd/trial",
                       "DB xact/trial", title=f"{jobs} jobs x {parallel} parallel, one slot per worker")
