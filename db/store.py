@@ -107,20 +107,21 @@ class JobStore:
                         started_at=func.coalesce(Job.started_at, utcnow())))
             return result.rowcount == 1
 
-    def heartbeat(self, job_id: str, owner: str) -> str | None:
-        """Renew the lease; returns the job's status, or None when someone else holds it now."""
+    def renew_leases(self, job_ids: list[str], owner: str) -> dict[str, str]:
+        """Renew ``owner``'s leases of these jobs; the status of each one it still holds."""
         with session_scope(self.url) as s:
-            s.execute(update(Job).where(Job.id == job_id, Job.owner == owner).values(heartbeat_at=utcnow()))
-            job = s.get(Job, job_id)
-            if job is None or job.owner != owner:
-                return None
-            return job.status
+            s.execute(update(Job).where(Job.id.in_(job_ids), Job.owner == owner).values(heartbeat_at=utcnow()))
+            return self._held(s, job_ids, owner)
 
-    def lease_status(self, job_id: str, owner: str) -> str | None:
-        """The job's status, or None when ``owner`` no longer holds it (a read, no write)."""
+    def lease_statuses(self, job_ids: list[str], owner: str) -> dict[str, str]:
+        """The status of each of these jobs that ``owner`` still holds (a read, no write)."""
         with session_scope(self.url) as s:
-            row = s.execute(select(Job.status, Job.owner).where(Job.id == job_id)).first()
-            return row.status if row is not None and row.owner == owner else None
+            return self._held(s, job_ids, owner)
+
+    @staticmethod
+    def _held(s: Session, job_ids: list[str], owner: str) -> dict[str, str]:
+        rows = s.execute(select(Job.id, Job.status).where(Job.id.in_(job_ids), Job.owner == owner))
+        return {row.id: row.status for row in rows}
 
     def release_job(self, job_id: str, owner: str) -> None:
         """Give up the lease of a running job (its process is stopping), so another takes it at once."""

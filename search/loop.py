@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from tuneforge.db.store import JobStore
 from tuneforge.evaluators.registry import TargetRef, resolve_device, resolve_target
 from tuneforge.kernels.bundle import owner_of
 from tuneforge.search.engine import Proposal, SearchEngine
+from tuneforge.search.lease import CHECK_S, LeaseWatch
 from tuneforge.search.provenance import versions
 from tuneforge.search.results import summarize
 from tuneforge.search.runner import EvaluationRunner
@@ -32,73 +32,10 @@ from tuneforge.search.transfer_sources import database_sources, record_transfer
 from tuneforge.search.warmstart import warm_start_candidates
 
 log = logging.getLogger(__name__)
-CHECK_S = 0.5  # how soon a cancel, or the loss of the lease, stops the loop
 
 TrialCallback = Callable[[JobRecord, dict[str, Any]], None]  # (job, the trial just stored)
 # A job's current share of the evaluation slots (its cap on candidates in flight); None: no cap yet.
 SlotShare = Callable[[str], "int | None"]
-
-
-_RUNNING_HERE: dict[str, LeaseWatch] = {}  # the watches of the loops this process runs, by job id
-_RUNNING_HERE_LOCK = threading.Lock()
-
-
-def notify_cancelled(job_id: str) -> None:
-    """A cancel this process stored reaches its own loop for the job at once (a loop elsewhere sees
-    it at its next check, within ``CHECK_S``)."""
-    with _RUNNING_HERE_LOCK:
-        watch = _RUNNING_HERE.get(job_id)
-    if watch is not None:
-        watch.cancelled.set()
-
-
-class LeaseWatch:
-    """A thread that renews the job's lease and notices, within ``CHECK_S``, that the job was
-    cancelled or taken over, even while the loop is busy (a slow proposal, a long wait)."""
-
-    def __init__(self, store: JobStore, job_id: str, owner: str, lease_s: float,
-                 shutdown: threading.Event | None = None) -> None:
-        self.store, self.job_id, self.owner, self.lease_s = store, job_id, owner, lease_s
-        self.cancelled = threading.Event()
-        self.lost = threading.Event()
-        self.shutdown = shutdown or threading.Event()  # this process is stopping: hand the job on
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"lease-{job_id}", daemon=True)
-
-    @property
-    def ended(self) -> bool:
-        return self.cancelled.is_set() or self.lost.is_set() or self.shutdown.is_set()
-
-    def start(self) -> None:
-        with _RUNNING_HERE_LOCK:
-            _RUNNING_HERE[self.job_id] = self
-        self._thread.start()
-
-    def stop(self) -> None:
-        with _RUNNING_HERE_LOCK:
-            if _RUNNING_HERE.get(self.job_id) is self:
-                del _RUNNING_HERE[self.job_id]
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _watch(self) -> None:
-        renewed = time.monotonic()
-        while not self._stop.wait(min(CHECK_S, self.lease_s / 3)):
-            try:
-                if time.monotonic() - renewed >= self.lease_s / 3:
-                    status = self.store.heartbeat(self.job_id, self.owner)
-                    renewed = time.monotonic()
-                else:
-                    status = self.store.lease_status(self.job_id, self.owner)
-            except Exception:  # a transient database error must not kill the job
-                log.warning("lease check for job %s failed", self.job_id, exc_info=True)
-                continue
-            if status is None:
-                self.lost.set()
-            elif status == JobStatus.CANCELLED.value:
-                self.cancelled.set()
-            if self.ended:
-                return
 
 
 class TuningLoop:
@@ -230,4 +167,4 @@ class TuningLoop:
                                versions={**versions(), **bundle})
 
 
-__all__ = ["LeaseWatch", "SlotShare", "TrialCallback", "TuningLoop", "notify_cancelled"]
+__all__ = ["SlotShare", "TrialCallback", "TuningLoop"]

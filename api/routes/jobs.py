@@ -22,7 +22,7 @@ from tuneforge.core.types import JobStatus
 from tuneforge.db.accounts import KeyStore
 from tuneforge.db.records import JobRecord, TrialRecord
 from tuneforge.db.store import JobStore
-from tuneforge.search.loop import notify_cancelled
+from tuneforge.search.lease import notify_cancelled
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 EVENT_POLL_S = 0.5
