@@ -33,6 +33,11 @@ STALL_MIN = 40
 STALL_SHARE = 0.5
 DESCENT = 10
 PATIENCE = 3
+# With other devices' histories, after the opening the bandit descends from the best configs
+# found (the model's pick among their one-parameter changes) until TRANSFER_PATIENCE trials
+# in a row bring no new best. A sibling's best configs land near a good basin, and its
+# optimum is often one parameter away (docs/search.md, transfer).
+TRANSFER_PATIENCE = 5
 
 
 class PoolStrategy(Strategy):
@@ -111,6 +116,7 @@ class Bandit(PoolStrategy):
     def __init__(self) -> None:
         self.arms: list[Technique] = [ModelPick(), NeighbourhoodPick(), RandomPick()]
         self.restart = FarPick(self.arms[0])
+        self.transfer_descent = DescentPick(self.arms[0], since=0)
         self.restarts = False
 
     def model(self) -> ModelPick:
@@ -122,6 +128,8 @@ class Bandit(PoolStrategy):
             # A random or local pick there would spend the trials the job knows least about on
             # configs the database does not favour (bench search: convolution_MI250X, 20 trials).
             return [(self.arms[0], n)]
+        if self.arms[0].transfer and self._descending(obs, pending_origins):
+            return [(self.transfer_descent, n)]
         escape = self._escape(obs, pending_origins, remaining) if self.restarts else None
         if escape is not None:
             return [(escape, n)]
@@ -133,6 +141,15 @@ class Bandit(PoolStrategy):
             counts[max(range(len(self.arms)), key=lambda a: credit(a, busy[a] + counts[a]))] += 1
         return [(self.arms[a], c) for a, c in counts.items() if c]
 
+    def _descending(self, obs: Observations, pending_origins: list[str]) -> bool:
+        """Whether the descent after a transfer opening goes on: every trial so far came from the
+        opening or the descent, and one of the last TRANSFER_PATIENCE brought a new best. Read from
+        the history alone, so a resumed job decides the same."""
+        own = (f"{self.name}:{self.arms[0].name}", f"{self.name}:{self.transfer_descent.name}")
+        if any(o not in own for o in [*obs.origins, *pending_origins]):
+            return False
+        return len(obs.rows) - max(_last_best(obs), PRIOR_FIT_AFTER - 1) <= TRANSFER_PATIENCE
+
     def _escape(self, obs: Observations, pending_origins: list[str], remaining: int) -> Technique | None:
         """A restart when the search has stalled, a descent while one is under way, else None.
 
@@ -142,10 +159,7 @@ class Bandit(PoolStrategy):
             return None  # its result decides where the descent goes
         n = len(obs.rows)
         scores = obs.scores()
-        last_best, best = -1, math.inf
-        for i, (s, failed) in enumerate(zip(scores, obs.failed)):
-            if not failed and s < best:
-                last_best, best = i, s
+        last_best = _last_best(obs)
         restarts = [i for i, o in enumerate(obs.origins) if o == f"{self.name}:restart"]
         last_restart = restarts[-1] if restarts else -1
         if last_restart > last_best and n - last_restart <= DESCENT:
@@ -181,6 +195,15 @@ class Bandit(PoolStrategy):
             return auc + EXPLORATION * math.sqrt(2 * math.log(total + extra) / m)
 
         return score
+
+
+def _last_best(obs: Observations) -> int:
+    """Position of the trial that set the current best (-1 before any trial ran)."""
+    last_best, best = -1, math.inf
+    for i, (s, failed) in enumerate(zip(obs.scores(), obs.failed)):
+        if not failed and s < best:
+            last_best, best = i, s
+    return last_best
 
 
 STRATEGIES = [BayesOpt, LocalSearch, Bandit]

@@ -16,6 +16,7 @@ from tuneforge.search.observations import observe
 from tuneforge.search.pool import pool_for
 from tuneforge.search.strategies import get_strategy
 from tuneforge.search.strategies._base import HistoryItem
+from tuneforge.search.strategies.pool_based import TRANSFER_PATIENCE
 from tuneforge.search.techniques import PRIOR_FIT_AFTER
 from tuneforge.search.transfer import OWN, SourceHistory, TransferPrior
 from tests.backbone.helpers import create_job
@@ -127,3 +128,33 @@ def test_with_a_history_the_bandit_opens_on_the_sources_best_guesses():
     assert [c.params for c in warm] == favourites
     # Cold, the bandit tries each of its techniques in the opening.
     assert len({c.origin for c in opening([])}) > 1
+
+
+def test_after_the_opening_the_bandit_descends_from_the_best_configs_while_that_improves():
+    space = grid_space()
+    ctx = context(space, seed=5)
+    ctx.sources = [_source("related GPU", _sample(space, 80, 7), lambda c: _time(c, shift=2))]
+    engine = SearchEngine(get_strategy("bandit"), ctx)
+    told: list[tuple[dict, float]] = []  # (params, time; inf where it failed)
+    origins = []
+    while engine.n_told < 30:
+        [proposal] = engine.ask(1)
+        params, origin = proposal.candidate.params, proposal.candidate.origin
+        if origin == "bandit:descent":
+            ran = sorted((t, i) for i, (_, t) in enumerate(told) if t < float("inf"))
+            anchors = [told[i][0] for _, i in ran[:2]]
+            assert any(sum(params[k] != a[k] for k in params) == 1 for a in anchors), \
+                "a descent step changes one parameter of one of the two best configs"
+        result = bowl(params)
+        told.append((params, result.metrics["time_ms"] if result.ok else float("inf")))
+        origins.append(origin)
+        engine.tell(proposal, result)
+    after = origins[PRIOR_FIT_AFTER:]
+    assert after[0] == "bandit:descent"
+    assert "bandit:descent" in after and after != ["bandit:descent"] * len(after), "the descent ends when it stalls"
+    ended = after.index(next(o for o in after if o != "bandit:descent"))
+    assert "bandit:descent" not in after[ended:], "once ended the bandit decides, as in a cold job"
+    # It ended after TRANSFER_PATIENCE trials without a new best.
+    times = [t for _, t in told[:PRIOR_FIT_AFTER + ended]]
+    best_at = min(range(len(times)), key=lambda i: (times[i], i))
+    assert PRIOR_FIT_AFTER + ended - max(best_at, PRIOR_FIT_AFTER - 1) > TRANSFER_PATIENCE
