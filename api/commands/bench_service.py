@@ -21,7 +21,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                       trials: int = typer.Option(1000, help="trials of the overhead comparison"),
                       jobs: int = typer.Option(8, help="concurrent jobs in the throughput runs"),
                       parallel: int = typer.Option(2, help="candidates in flight per job"),
-                      job_trials: int = typer.Option(40, help="trials per job in the throughput runs"),
+                      job_trials: int = typer.Option(100, help="trials per job in the throughput runs (with "
+                                                     "fewer, the jobs' start-up weighs more)"),
                       workers: str = typer.Option("1,2,4", help="worker processes (one slot each) to compare"),
                       eval_ms: float = typer.Option(50.0, help="mean evaluation time the replay device sleeps"),
                       as_json: bool = typer.Option(False, "--json")) -> None:
