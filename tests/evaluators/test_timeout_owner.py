@@ -17,9 +17,9 @@ from tuneforge.kernels.registry import get_target
 from tuneforge.worker.local_pool import LocalPoolRunner
 from tuneforge.worker.supervise import children
 from tests.agents.tricks import TRICKS
-from tests.agents.test_redteam import CONFIGS
 
 LIMIT_S = 20.0
+SOFTMAX_CONFIG = {"BLOCK_N": 256, "num_warps": 4, "num_stages": 2}
 
 
 def _descendants(pid: int) -> set[int]:
@@ -48,11 +48,12 @@ def test_a_candidate_that_never_returns_is_timed_out_by_the_pool_and_its_sandbox
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'jobs.db'}", broker_url=None, embedded_workers=1,
                         eval_timeout_s=LIMIT_S)
     trick = next(t for t in TRICKS if t.rule == "timeout")  # an infinite loop in the kernel's launcher
+    assert trick.target == "softmax"
     target = get_target(trick.target)
     runner = LocalPoolRunner(settings)
     session = runner.session("job", "cpu", trick.target, target.parse_problem({"rows": 8, "N": 256}, dtype="fp32").to_dict())
     started = time.monotonic()
-    session.submit(0, Candidate(CONFIGS[trick.target], source=trick.source, origin="agent").to_dict())
+    session.submit(0, Candidate(SOFTMAX_CONFIG, source=trick.source, origin="agent").to_dict())
     below_pool: set[int] = set()
     results: list = []
     try:
