@@ -108,9 +108,11 @@ class JobStore:
             return result.rowcount == 1
 
     def renew_leases(self, job_ids: list[str], owner: str) -> dict[str, str]:
-        """Renew ``owner``'s leases of these jobs; the status of each one it still holds."""
+        """Renew ``owner``'s leases of these jobs; the status of each one it still holds. A lease released
+        meanwhile (its heartbeat cleared, for another process to take the job at once) stays released."""
         with session_scope(self.url) as s:
-            s.execute(update(Job).where(Job.id.in_(job_ids), Job.owner == owner).values(heartbeat_at=utcnow()))
+            s.execute(update(Job).where(Job.id.in_(job_ids), Job.owner == owner, Job.heartbeat_at.is_not(None))
+                      .values(heartbeat_at=utcnow()))
             return self._held(s, job_ids, owner)
 
     def lease_statuses(self, job_ids: list[str], owner: str) -> dict[str, str]:
