@@ -126,57 +126,47 @@ def time_in_sampler(sampler_class: type) -> Iterator[list[float]]:
 
 
 def _strategy_sampler(settings: Settings, strategy: str, trials: int):
-    """The sampler a tuneforge job of ``strategy`` builds for ``DEVICE``'s space, and that space."""
+    """The sampler a tuneforge job of ``strategy`` builds for ``DEVICE``'s space."""
     device = resolve_device(DEVICE, settings)
     target = resolve_target(None, device)
-    space = target.space(Problem())
-    ctx = StrategyContext(space=space, objectives=[], constraints=[], seed=1, parallelism=1, budget_trials=trials,
-                          target_name=target.name, problem=Problem(), device=device.spec, job_id="bench",
-                          settings=settings)
-    return get_strategy(strategy).sampler(ctx), device, target, space
+    ctx = StrategyContext(space=target.space(Problem()), objectives=[], constraints=[], seed=1, parallelism=1,
+                          budget_trials=trials, target_name=target.name, problem=Problem(), device=device.spec,
+                          job_id="bench", settings=settings)
+    return get_strategy(strategy).sampler(ctx)
 
 
-def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str) -> tuple[float, float]:
-    """A job's milliseconds per trial, and of those, inside its sampler."""
+def tuneforge_overhead_ms(settings: Settings, trials: int, strategy: str,
+                          sampler_class: type) -> tuple[float, float]:
+    """A job's milliseconds per trial, and of those, inside its sampler (of ``sampler_class``)."""
     from tuneforge.worker.jobs import run_job_embedded
 
-    sampler, *_ = _strategy_sampler(settings, strategy, trials)
     store = JobStore(settings.database_url)
     job_id = store.create_job(build_job_spec(settings, target=None, device=DEVICE, strategy=strategy, trials=trials,
                                              seed=1))
-    with time_in_sampler(type(sampler)) as spent:
+    with time_in_sampler(sampler_class) as spent:
         run_job_embedded(job_id, settings)
     return _per_trial_ms([t.created_at for t in store.trials(job_id)]), spent[0] * 1000 / trials
 
 
-def optuna_rdb_ms(settings: Settings, trials: int, strategy: str) -> tuple[float, float]:
-    """Plain Optuna on ``RDBStorage`` with the very sampler and parameter encoding a tuneforge job of
-    ``strategy`` uses, so that only what runs around the sampler differs: milliseconds per trial, and
-    of those, inside the sampler."""
+def optuna_rdb_ms(settings: Settings, trials: int, sampler) -> tuple[float, float]:
+    """Plain Optuna on ``RDBStorage`` with ``sampler`` (the very one a tuneforge job builds) and the
+    job's parameter encoding, asked and told as the job's engine does, so that only what runs around
+    the sampler differs: milliseconds per trial, and of those, inside the sampler."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler, device, target, space = _strategy_sampler(settings, strategy, trials)
+    device = resolve_device(DEVICE, settings)
+    target = resolve_target(None, device)
+    space = target.space(Problem())
     dists = distributions(space)
-
-    def objective(trial) -> float:
-        params = decode(space, {name: _suggest(trial, name, dist) for name, dist in dists.items()})
-        result = device.evaluate(target, Problem(), Candidate(params=params))
-        return result.metrics["time_ms"] if result.status == TrialStatus.OK else 1e9
-
     storage = optuna.storages.RDBStorage(_beside(settings.database_url))
     study = optuna.create_study(storage=storage, sampler=sampler, study_name=f"bench-{time.time_ns()}")
     with time_in_sampler(type(sampler)) as spent:
-        study.optimize(objective, n_trials=trials)
+        for _ in range(trials):
+            trial = study.ask(dists)
+            result = device.evaluate(target, Problem(), Candidate(params=decode(space, trial.params)))
+            study.tell(trial, result.metrics["time_ms"] if result.status == TrialStatus.OK else 1e9)
     return _per_trial_ms([t.datetime_complete for t in study.trials]), spent[0] * 1000 / trials
-
-
-def _suggest(trial, name: str, dist) -> Any:
-    from optuna.distributions import IntDistribution
-
-    if isinstance(dist, IntDistribution):
-        return trial.suggest_int(name, dist.low, dist.high)
-    return trial.suggest_categorical(name, dist.choices)
 
 
 def _beside(database_url: str) -> str:
@@ -193,8 +183,9 @@ def _beside(database_url: str) -> str:
 
 def overhead(settings: Settings, database_url: str, label: str, trials: int, strategy: str) -> Overhead:
     local = settings.model_copy(update={"database_url": database_url, "broker_url": None, "replay_sleep_scale": 0.0})
-    (ours, ours_sampler), (theirs, theirs_sampler) = (tuneforge_overhead_ms(local, trials, strategy),
-                                                      optuna_rdb_ms(local, trials, strategy))
+    sampler = _strategy_sampler(local, strategy, trials)  # Optuna's side runs it; tuneforge's job builds its own
+    (ours, ours_sampler), (theirs, theirs_sampler) = (tuneforge_overhead_ms(local, trials, strategy, type(sampler)),
+                                                      optuna_rdb_ms(local, trials, sampler))
     return Overhead(label, strategy, trials, ours, theirs, ours_sampler, theirs_sampler)
 
 
