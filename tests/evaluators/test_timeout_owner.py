@@ -17,6 +17,7 @@ from tuneforge.kernels.registry import get_target
 from tuneforge.worker.local_pool import LocalPoolRunner
 from tuneforge.worker.supervise import children
 from tests.agents.tricks import TRICKS
+from tests.conftest import wait_for
 
 LIMIT_S = 20.0
 SOFTMAX_CONFIG = {"BLOCK_N": 256, "num_warps": 4, "num_stages": 2}
@@ -35,13 +36,6 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
-
-
-def _gone_within(pids: set[int], seconds: float) -> set[int]:
-    deadline = time.monotonic() + seconds
-    while (left := {p for p in pids if _alive(p)}) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
 
 
 def test_a_candidate_that_never_returns_is_timed_out_by_the_pool_and_its_sandbox_dies_with_it(tmp_path) -> None:
@@ -67,11 +61,11 @@ def test_a_candidate_that_never_returns_is_timed_out_by_the_pool_and_its_sandbox
     assert [key for key, _ in results] == [0]
     result = results[0][1]
     assert result["status"] == TrialStatus.TIMEOUT.value, result
-    # The sandbox has no wall-clock limit of its own: the pool's limit is the one that fired.
+    # The job's limit is what fired, not a shorter one below it.
     assert elapsed >= LIMIT_S, elapsed
     assert f"{LIMIT_S:g} s" in result["log"]
     assert below_pool, "the candidate's sandbox never started below the pool's process"
-    assert not _gone_within(below_pool, 10), "processes the evaluation started outlived it"
+    wait_for(lambda: not any(_alive(p) for p in below_pool), 10, "the processes the evaluation started to end")
 
 
 def test_a_verify_worker_dies_with_the_process_that_started_it() -> None:
@@ -87,7 +81,7 @@ def test_a_verify_worker_dies_with_the_process_that_started_it() -> None:
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
     try:
-        assert not _gone_within({worker_pid}, 10), "the verify worker outlived its SIGKILLed parent"
+        wait_for(lambda: not _alive(worker_pid), 10, "the verify worker to die with its SIGKILLed parent")
     finally:
         if _alive(worker_pid):
             os.kill(worker_pid, signal.SIGKILL)

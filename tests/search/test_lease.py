@@ -11,16 +11,10 @@ from tuneforge.db.session import get_engine
 from tuneforge.db.store import JobStore
 from tuneforge.search.lease import CHECK_S, LeaseWatch
 from tests.backbone.helpers import create_job
+from tests.conftest import wait_for
 
 OWNER = "lease-test"
 LEASE_S = 3.0
-
-
-def _until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return condition()
 
 
 def test_many_jobs_share_one_query_per_check_and_each_sees_its_own_fate(settings) -> None:
@@ -44,7 +38,8 @@ def test_many_jobs_share_one_query_per_check_and_each_sees_its_own_fate(settings
         store.cancel_job(ids[0])
         store.release_job(ids[1], OWNER)
         assert store.claim_job(ids[1], "someone-else", LEASE_S)  # taken over
-        assert _until(lambda: watches[0].cancelled.is_set() and watches[1].lost.is_set(), 3 * CHECK_S + 1)
+        wait_for(lambda: watches[0].cancelled.is_set() and watches[1].lost.is_set(), 3 * CHECK_S + 1,
+                 "the cancel and the takeover to reach their own jobs' watches")
         assert not any(w.ended for w in watches[2:])
         assert store.get_job(ids[2]).heartbeat_at is not None
     finally:
