@@ -167,6 +167,21 @@ def _cell(q: dict) -> str:
     return f"{q['median']:.3f} ({q['q1']:.3f}-{q['q3']:.3f})"
 
 
+def _print_versus(summary: dict) -> None:
+    if not summary["versus"]:
+        return
+    budgets = [str(b) for b in summary["budgets"]]
+    table = Table(title="against the best Kernel Tuner strategy at each budget: medians, and whether the seeds "
+                        f"say tuneforge finds less (one-sided Mann-Whitney, p < {summary['behind_p']})")
+    for col in ("space", "method", "mode", *budgets):
+        table.add_column(col, justify="left" if col in ("space", "method", "mode") else "right")
+    for row in summary["versus"]:
+        cells = [f"{c['median']:.3f} vs {c['rival_median']:.3f} {c['rival'].partition(':')[2]}: "
+                 f"{c['verdict']} (p={c['p_behind']:.2f})" for c in (row["budgets"][b] for b in budgets)]
+        table.add_row(row["space"], row["method"], row["mode"], *cells)
+    Console(width=max(out.width, 160), highlight=False).print(table)
+
+
 def _print_tables(summary: dict) -> None:
     budgets = [str(b) for b in summary["budgets"]]
     table = Table(title="fraction of optimum: median (quartiles) over seeds; trials / charged seconds to reach "
@@ -187,6 +202,7 @@ def _print_tables(summary: dict) -> None:
         last = row["space"]
     # Wide enough for every column whether or not stdout is a terminal.
     Console(width=max(out.width, 160), highlight=False).print(table)
+    _print_versus(summary)
     for s in summary["batch_speedup"]:
         mean = "n/a" if s["geometric_mean"] is None else f"{s['geometric_mean']:.2f}x"
         out.print(f"{s['method']} with {_workers(s)} workers needs {mean} less simulated wall time to reach "

@@ -11,12 +11,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import mannwhitneyu
 
 from tuneforge.bench.search.replay_run import Trace
 
 TARGET_FRACTION = 0.95
 # Quality levels of the time-to-quality columns.
 QUALITY_LEVELS = (0.90, 0.95)
+# A tuneforge median below the best Kernel Tuner one counts as behind only when a one-sided
+# Mann-Whitney test over the seeds says so at this level; otherwise the seeds cannot tell them apart.
+BEHIND_P = 0.05
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,44 @@ def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list
                 "fraction": {str(b): quartiles(v) for b, v in per_budget.items()}}
                for (method, parallel, refill, mode), per_budget in sorted(pooled.items())]
     return {"budgets": budgets, "target_fraction": TARGET_FRACTION, "rows": rows, "overall": overall,
-            "batch_speedup": _batch_speedups(rows)}
+            "batch_speedup": _batch_speedups(rows), "versus": _versus(traces, best, budgets), "behind_p": BEHIND_P}
+
+
+def _versus(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list[int]) -> list[dict]:
+    """Each serial tuneforge row against the Kernel Tuner strategy with the highest median on its
+    space at each budget: the medians, the one-sided Mann-Whitney p-value of "tuneforge finds less",
+    and a verdict: ahead, level, or behind (significant at BEHIND_P) or behind within noise."""
+    top = max(budgets)
+    fractions: dict[tuple[str, str, str], list[np.ndarray]] = {}
+    for key, trace in traces.items():
+        if key.parallel == 1:
+            fractions.setdefault((key.space, key.method, key.mode), []).append(fraction_curve(trace, best[key.space], top))
+    out = []
+    for (space, method, mode), curves in sorted(fractions.items()):
+        rivals = {m: np.array(c) for (s, m, md), c in fractions.items() if s == space and md == "cold"
+                  and m.startswith("kernel_tuner:")}
+        if not method.startswith("tuneforge:") or not rivals:
+            continue
+        ours = np.array(curves)
+        cells = {}
+        for b in budgets:
+            rival, theirs = max(rivals.items(), key=lambda kv: float(np.median(kv[1][:, b - 1])))
+            mine, other = ours[:, b - 1], theirs[:, b - 1]
+            p = float(mannwhitneyu(mine, other, alternative="less").pvalue)
+            cells[str(b)] = {"rival": rival, "median": float(np.median(mine)), "rival_median": float(np.median(other)),
+                             "p_behind": p, "verdict": _verdict(float(np.median(mine)), float(np.median(other)), p)}
+        out.append({"space": space, "method": method, "mode": mode, "budgets": cells})
+    return out
+
+
+def _verdict(mine: float, theirs: float, p_behind: float) -> str:
+    # Medians are compared as the tables print them, to three digits.
+    mine, theirs = round(mine, 3), round(theirs, 3)
+    if mine > theirs:
+        return "ahead"
+    if mine == theirs:
+        return "level"
+    return "behind" if p_behind < BEHIND_P else "behind within noise"
 
 
 def _batch_speedups(rows: list[dict]) -> list[dict]:

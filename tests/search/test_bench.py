@@ -8,6 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tuneforge.api.cli import app
+from tuneforge.bench.search.replay_run import Trace
+from tuneforge.bench.search.stats import RunKey, summarize
 from tuneforge.evaluators.devices.replay import load_recorded_space
 from tests.conftest import SPACES_DIR
 
@@ -55,6 +57,9 @@ def test_transfer_mode_tunes_the_sibling_gpu_first_and_kernel_tuner_runs_can_be_
             assert reach["trials"] is None or 1 <= reach["trials"] <= 8
             assert (reach["trials"] is None) == (reach["seconds"] is None)
     assert "to 0.95" in first.output
+    assert {(v["space"], v["mode"]) for v in summary["versus"]} == {
+        (s, mode) for s in ("gemm_RTX_2080_Ti", "gemm_RTX_3090") for mode in ("cold", "transfer")}
+    assert "against the best Kernel Tuner strategy" in first.output
 
     # A reused Kernel Tuner run is read, not rerun: doctor one and the table follows the file.
     traces_file = tmp_path / "a" / "traces.json"
@@ -79,3 +84,27 @@ def test_reuse_refuses_a_file_without_the_runs_asked_for(tmp_path):
                                       "--budgets", "5", "--strategies", "", "--kt", "random_sample",
                                       "--reuse", str(bad)])
     assert result.exit_code != 0 and "holds none of the Kernel Tuner runs" in result.output
+
+
+def _runs(space: str, method: str, times: list[list[float]]) -> dict:
+    return {RunKey(space, method, 1, seed): Trace(times_ms=list(t)) for seed, t in enumerate(times)}
+
+
+def test_versus_says_behind_only_when_the_seeds_show_it():
+    best = {"s": 1.0}
+    rival = _runs("s", "kernel_tuner:random_sample", [[1.0, 1.0]] * 8)
+    slower = _runs("s", "tuneforge:bandit", [[2.0, 2.0]] * 8)
+    [row] = summarize(rival | slower, best, [1, 2])["versus"]
+    assert row["budgets"]["2"]["verdict"] == "behind" and row["budgets"]["2"]["p_behind"] < 0.01
+    assert row["budgets"]["2"]["rival"] == "kernel_tuner:random_sample"
+
+    # Half the seeds as good as the rival, half worse: its median is lower, but 8 seeds cannot tell.
+    mixed = _runs("s", "tuneforge:bandit", [[1.0, 1.0]] * 4 + [[1.1, 1.1]] * 4)
+    noisy_rival = _runs("s", "kernel_tuner:random_sample", [[1.0, 1.0]] * 5 + [[1.2, 1.2]] * 3)
+    [row] = summarize(noisy_rival | mixed, best, [2])["versus"]
+    assert row["budgets"]["2"]["verdict"] == "behind within noise"
+
+    # A later trial that reaches the optimum makes it level at that budget and not before.
+    late = _runs("s", "tuneforge:bandit", [[2.0, 1.0]] * 8)
+    [row] = summarize(rival | late, best, [1, 2])["versus"]
+    assert [row["budgets"][b]["verdict"] for b in ("1", "2")] == ["behind", "level"]
