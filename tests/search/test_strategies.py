@@ -170,3 +170,23 @@ def test_the_sampler_is_asked_at_most_twice_per_trial_on_a_tight_space():
     engine = run_engine("tpe", context(space, budget=25), trials=25)
     assert len(engine.study.trials) <= 2 * 25  # one ask, plus one enqueued repair when it was rejected
     assert any(h.candidate.note for h in engine.history), "the space should force some repairs"
+
+
+def test_the_model_runs_with_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from tuneforge.search.techniques import ModelPick
+
+    seen_threads: list[int] = []
+    pick = ModelPick.pick
+
+    def recording_pick(self, *args, **kwargs):
+        seen_threads.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        return pick(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModelPick, "pick", recording_pick)
+    space = grid_space()
+    history = [HistoryItem(i, Candidate(c), bowl(c)) for i, c in enumerate(
+        random.Random(2).sample(list(space.valid_configs()), 12))]
+    get_strategy("bo").propose(context(space), history, 2)
+    assert seen_threads and set(seen_threads) == {1}
