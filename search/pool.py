@@ -66,17 +66,29 @@ class ConfigPool:
     def _index_neighbourhoods(self) -> None:
         if self._groups is not None:
             return
-        # A config's code with parameter k blanked out: rows sharing it are k-neighbours.
-        strides = np.cumprod(np.concatenate([[1], self._sizes[:-1]]))
-        full = self.index @ strides
+        # Rows that agree on every parameter but k are k-neighbours: they share the code of their
+        # parameters before k and the code of those after it. Codes are ranks among the pool's rows
+        # (below len(pool)), so they cannot overflow however large the space's product is.
+        d = self.index.shape[1]
+        before = [np.zeros(len(self), dtype=np.int64)]
+        for k in range(d):
+            before.append(_rank_pairs(before[-1], self.index[:, k]))
+        after = [np.zeros(len(self), dtype=np.int64)]
+        for k in reversed(range(d)):
+            after.append(_rank_pairs(self.index[:, k], after[-1]))
+        after.reverse()
         self._codes, self._groups = [], []
-        for k in range(len(self._sizes)):
-            code = full - self.index[:, k] * strides[k]
-            uniq, inverse = np.unique(code, return_inverse=True)
+        for k in range(d):
+            uniq, inverse = np.unique(_rank_pairs(before[k], after[k + 1]), return_inverse=True)
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
             self._codes.append(inverse)
             self._groups.append({g: order[bounds[g]:bounds[g + 1]] for g in range(len(uniq))})
+
+
+def _rank_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One number per row for the pair (a, b), equal exactly when both are: the pair's rank."""
+    return np.unique(a * (int(b.max(initial=0)) + 1) + b, return_inverse=True)[1].reshape(-1)
 
 
 def pool_for(space: Space) -> ConfigPool:
