@@ -70,24 +70,23 @@ class ConfigPool:
         # parameters before k and the code of those after it. Codes are ranks among the pool's rows
         # (below len(pool)), so they cannot overflow however large the space's product is.
         d = self.index.shape[1]
-        before = [np.zeros(len(self), dtype=np.int64)]
-        for k in range(d):
-            before.append(_rank_pairs(before[-1], self.index[:, k]))
-        after = [np.zeros(len(self), dtype=np.int64)]
+        after = [np.zeros(len(self), dtype=np.int64)]  # after[j]: code of the parameters from d - j on
         for k in reversed(range(d)):
             after.append(_rank_pairs(self.index[:, k], after[-1]))
-        after.reverse()
+        before = np.zeros(len(self), dtype=np.int64)
         self._codes, self._groups = [], []
         for k in range(d):
-            uniq, inverse = np.unique(_rank_pairs(before[k], after[k + 1]), return_inverse=True)
-            order = np.argsort(inverse, kind="stable")
-            bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
-            self._codes.append(inverse)
-            self._groups.append({g: order[bounds[g]:bounds[g + 1]] for g in range(len(uniq))})
+            code = _rank_pairs(before, after[d - k - 1])
+            order = np.argsort(code, kind="stable")
+            bounds = np.searchsorted(code[order], np.arange(int(code.max(initial=-1)) + 2))
+            self._codes.append(code)
+            self._groups.append({g: order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)})
+            before = _rank_pairs(before, self.index[:, k])
 
 
 def _rank_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One number per row for the pair (a, b), equal exactly when both are: the pair's rank."""
+    """One number per row for the pair (a, b), equal exactly when both are: the pair's rank
+    (0, 1, ... without gaps, so it can number groups directly)."""
     return np.unique(a * (int(b.max(initial=0)) + 1) + b, return_inverse=True)[1].reshape(-1)
 
 
