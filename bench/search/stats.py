@@ -76,8 +76,11 @@ def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list
         groups.setdefault((key.space, key.method, key.parallel, key.refill, key.mode), []).append(key)
     rows = []
     pooled: dict[tuple[str, int, str, str], dict[int, list[float]]] = {}
+    serial: dict[tuple[str, str, str], np.ndarray] = {}  # (space, method, mode) -> one curve per seed
     for (space, method, parallel, refill, mode), keys in sorted(groups.items()):
         curves = np.array([fraction_curve(traces[k], best[space], top) for k in keys])
+        if parallel == 1:
+            serial[(space, method, mode)] = curves
         walls = [wall_to_reach(traces[k], best[space]) for k in keys]
         per_budget = {b: quartiles(list(curves[:, b - 1])) for b in budgets}
         for b in budgets:
@@ -97,32 +100,29 @@ def summarize(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list
                 "fraction": {str(b): quartiles(v) for b, v in per_budget.items()}}
                for (method, parallel, refill, mode), per_budget in sorted(pooled.items())]
     return {"budgets": budgets, "target_fraction": TARGET_FRACTION, "rows": rows, "overall": overall,
-            "batch_speedup": _batch_speedups(rows), "versus": _versus(traces, best, budgets), "behind_p": BEHIND_P}
+            "batch_speedup": _batch_speedups(rows), "versus": _versus(serial, budgets), "behind_p": BEHIND_P}
 
 
-def _versus(traces: dict[RunKey, Trace], best: dict[str, float], budgets: list[int]) -> list[dict]:
+def _versus(serial: dict[tuple[str, str, str], np.ndarray], budgets: list[int]) -> list[dict]:
     """Each serial tuneforge row against the Kernel Tuner strategy with the highest median on its
     space at each budget: the medians, the one-sided Mann-Whitney p-value of "tuneforge finds less",
-    and a verdict: ahead, level, or behind (significant at BEHIND_P) or behind within noise."""
-    top = max(budgets)
-    fractions: dict[tuple[str, str, str], list[np.ndarray]] = {}
-    for key, trace in traces.items():
-        if key.parallel == 1:
-            fractions.setdefault((key.space, key.method, key.mode), []).append(fraction_curve(trace, best[key.space], top))
+    and a verdict: ahead, level, or behind (significant at BEHIND_P) or behind within noise.
+    ``serial``: the fraction-of-optimum curves of every one-worker run, per (space, method, mode)."""
     out = []
-    for (space, method, mode), curves in sorted(fractions.items()):
-        rivals = {m: np.array(c) for (s, m, md), c in fractions.items() if s == space and md == "cold"
-                  and m.startswith("kernel_tuner:")}
-        if not method.startswith("tuneforge:") or not rivals:
+    for (space, method, mode), ours in sorted(serial.items()):
+        if not method.startswith("tuneforge:"):
             continue
-        ours = np.array(curves)
+        rivals = {m: c for (s, m, md), c in serial.items() if s == space and md == "cold" and m.startswith("kernel_tuner:")}
+        if not rivals:
+            continue
         cells = {}
         for b in budgets:
             rival, theirs = max(rivals.items(), key=lambda kv: float(np.median(kv[1][:, b - 1])))
             mine, other = ours[:, b - 1], theirs[:, b - 1]
             p = float(mannwhitneyu(mine, other, alternative="less").pvalue)
-            cells[str(b)] = {"rival": rival, "median": float(np.median(mine)), "rival_median": float(np.median(other)),
-                             "p_behind": p, "verdict": _verdict(float(np.median(mine)), float(np.median(other)), p)}
+            median, rival_median = float(np.median(mine)), float(np.median(other))
+            cells[str(b)] = {"rival": rival, "median": median, "rival_median": rival_median, "p_behind": p,
+                             "verdict": _verdict(median, rival_median, p)}
         out.append({"space": space, "method": method, "mode": mode, "budgets": cells})
     return out
 
