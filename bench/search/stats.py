@@ -112,7 +112,8 @@ def _versus(serial: dict[tuple[str, str, str], np.ndarray], budgets: list[int]) 
     for (space, method, mode), ours in sorted(serial.items()):
         if not method.startswith("tuneforge:"):
             continue
-        rivals = {m: c for (s, m, md), c in serial.items() if s == space and md == "cold" and m.startswith("kernel_tuner:")}
+        rivals = {m: c for (s, m, md), c in serial.items()
+                  if s == space and md == "cold" and m.startswith("kernel_tuner:")}
         if not rivals:
             continue
         cells = {}
