@@ -19,6 +19,8 @@ from tuneforge.api.console import err, fail, out, print_json
 from tuneforge.core.settings import get_settings
 
 DEFAULT_STRATEGIES = "bandit,bo"
+# Every number the bench prints comes from recorded measurements played back, not from a GPU run now.
+REPLAYED = "replayed measured spaces (no GPU ran)"
 DEFAULT_KT = "random_sample,genetic_algorithm,simulated_annealing,greedy_ils,pso,diff_evo"
 REFILLS = ("batch", "async")
 MODES = ("cold", "transfer")
@@ -127,6 +129,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     traces = {k: t for k, t in traces.items() if k.mode != "cold" or k.method.startswith(KERNEL_TUNER)}
         summary = summarize(traces, best_times(paths), budget_list)
         summary["runtime_s"] = round(time.perf_counter() - started, 1)
+        summary["measurements"] = REPLAYED
         summary["command"] = {"spaces": [str(p) for p in paths], "strategies": tf_strategies,
                               "kernel_tuner": kt_strategies, "seeds": seeds, "parallel": parallels,
                               "refill": list(refills), "mode": list(modes), "budgets": budget_list,
@@ -171,8 +174,8 @@ def _print_versus(summary: dict) -> None:
     if not summary["versus"]:
         return
     budgets = [str(b) for b in summary["budgets"]]
-    table = Table(title="against the best Kernel Tuner strategy at each budget: medians, and whether the seeds "
-                        f"say tuneforge finds less (one-sided Mann-Whitney, p < {summary['behind_p']})")
+    table = Table(title=f"{REPLAYED}: against the best Kernel Tuner strategy at each budget: medians, and whether "
+                        f"the seeds say tuneforge finds less (one-sided Mann-Whitney, p < {summary['behind_p']})")
     for col in ("space", "method", "mode", *budgets):
         table.add_column(col, justify="left" if col in ("space", "method", "mode") else "right")
     for row in summary["versus"]:
@@ -184,8 +187,9 @@ def _print_versus(summary: dict) -> None:
 
 def _print_tables(summary: dict) -> None:
     budgets = [str(b) for b in summary["budgets"]]
-    table = Table(title="fraction of optimum: median (quartiles) over seeds; trials / charged seconds to reach "
-                        "0.90 and 0.95 of it (median over seeds, '-' where most seeds never did)", show_lines=False)
+    table = Table(title=f"{REPLAYED}: fraction of optimum, median (quartiles) over seeds; trials / charged seconds "
+                        "to reach 0.90 and 0.95 of it (median over seeds, '-' where most seeds never did)",
+                  show_lines=False)
     for col in ("space", "method", "mode", "workers", *budgets, "to 0.90", "to 0.95"):
         table.add_column(col, justify="left" if col in ("space", "method", "mode", "workers") else "right")
     last = None

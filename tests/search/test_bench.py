@@ -33,6 +33,7 @@ def test_tiny_bench_compares_tuneforge_with_kernel_tuner(tmp_path):
         assert early["q1"] <= early["median"] <= early["q3"]
     assert (tmp_path / "bench_search.png").stat().st_size > 0
     assert "fraction of optimum" in result.output
+    assert "replayed measured spaces (no GPU ran)" in result.output and "no GPU ran" in summary["measurements"]
 
 
 def test_bench_rejects_an_unknown_kernel_tuner_strategy():
