@@ -169,7 +169,8 @@ class ModelPick:
         offset = np.zeros(len(obs.pool))
         if prior is not None:
             offset = _scaled(prior, obs.rows, scores, obs.failed)
-        gp = GaussianProcess(feats[obs.rows], scores - offset[obs.rows], self._theta, fit=refit)
+        gp = GaussianProcess(feats[obs.rows], scores - offset[obs.rows], self._theta, fit=refit,
+                             smooth=not self.transfer)
         cand = self._candidates(obs, scores, rng, taken, prior, among)
         runs = np.ones(len(cand))
         if obs.failed.any() and not obs.failed.all():
@@ -201,7 +202,7 @@ class ModelPick:
         own_loo = None
         if obs.n_ok >= 2 and len(obs.rows) >= 3:
             own = GaussianProcess(obs.pool.features[obs.rows], scores, self._own_theta,
-                                  fit=self._own_theta is None or len(obs.rows) % REFIT_EVERY == 0)
+                                  fit=self._own_theta is None or len(obs.rows) % REFIT_EVERY == 0, smooth=True)
             self._own_theta, own_loo = own.theta, own.loo_mean()
         self.transfer_weights = self.transfer.weights(obs.rows, scores, own_loo, rng)
         return self.transfer.prior(self.transfer_weights)
