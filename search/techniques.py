@@ -15,8 +15,9 @@ from tuneforge.search.gp import GaussianProcess, expected_improvement
 from tuneforge.search.observations import Observations
 from tuneforge.search.transfer import TransferPrior
 
-# Random configs a model needs before it is worth fitting.
-INITIAL_DESIGN = 8
+# Trials before the model is fitted (its slots go to random configs until then). Under the GP's
+# priors three already show a trend; with plain likelihood it took 8 (docs/search.md).
+INITIAL_DESIGN = 3
 # Random unseen configs scored by the model per proposal (the incumbents' neighbours always are).
 SCORED_SAMPLE = 1500
 INCUMBENTS = 5

@@ -70,7 +70,7 @@ def test_failures_steer_the_search_away_from_failing_regions(strategy):
     space = grid_space()
 
     def late_failures(name: str) -> int:
-        runs = [run_engine(name, context(space, seed=s), trials=40).history[15:] for s in range(3)]
+        runs = [run_engine(name, context(space, seed=s), trials=40).history[15:] for s in range(6)]
         return sum(h.result.status == TrialStatus.COMPILE_ERROR for run in runs for h in run)
 
     # About a third of the valid configs fail; once a model has seen some failures it should
