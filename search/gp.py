@@ -3,7 +3,7 @@
 Matern-5/2 kernel with one lengthscale per parameter (a long lengthscale says "this
 parameter hardly matters"), hyperparameters fitted by maximum marginal likelihood with
 analytic gradients, so a refit per proposal costs milliseconds at a few hundred trials.
-The job's models of its own trials fit the maximum a posteriori instead, under a
+The model of a job's own run times fits the maximum a posteriori instead, under a
 log-normal prior on the lengthscales and the noise (``smooth=True``, see ``smooth_prior``).
 """
 

@@ -170,6 +170,9 @@ class ModelPick:
         offset = np.zeros(len(obs.pool))
         if prior is not None:
             offset = _scaled(prior, obs.rows, scores, obs.failed)
+        # The smoothness prior is for a landscape seen through few trials. With sources the GP
+        # models what their scaled guess gets wrong, where plain likelihood measured better
+        # (docs/search.md, "The model's priors").
         gp = GaussianProcess(feats[obs.rows], scores - offset[obs.rows], self._theta, fit=refit,
                              smooth=not self.transfer)
         cand = self._candidates(obs, scores, rng, taken, prior, among)
