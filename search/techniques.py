@@ -109,7 +109,13 @@ class FarPick:
 class DescentPick:
     """After a restart: the model's pick among the unseen one-parameter changes of the best
     configs found since the restart (trial position ``since``), so the search works the new
-    basin instead of drifting back to the old one."""
+    basin instead of drifting back to the old one.
+
+    Each parameter gets its turn: only changes in a parameter not yet changed alone from that
+    anchor are offered until every parameter has been. Where the model is sure a parameter is
+    settled (the sources agree on it) it would otherwise never try it, and that is where
+    another GPU's optimum often differs from this one's (docs/search.md, transfer).
+    """
 
     name = "descent"
 
@@ -125,7 +131,8 @@ class DescentPick:
         near = _free(np.unique(near[~obs.seen[near]]), taken)
         if not len(near):
             return NeighbourhoodPick().pick(obs, k, rng, taken)
-        return self.model.pick(obs, k, rng, taken, among=near)
+        tried = np.concatenate([obs.rows, np.array(sorted(taken), dtype=np.int64)])
+        return self.model.pick(obs, k, rng, taken, among=_untried_directions(obs.pool.index, best, tried, near))
 
 
 class ModelPick:
@@ -136,7 +143,7 @@ class ModelPick:
     With a transfer prior (``search/transfer.py``) the model starts from the other devices'
     and problems' weighted guess instead of random configs: the GP models what the guess,
     scaled to this job's trials, gets wrong. A guess that ranks this job's trials badly loses
-    its weight, and with no weight left the model is the plain one.
+    its weight, and with no weight left the model is a cold job's.
     """
 
     name = "model"
@@ -170,11 +177,12 @@ class ModelPick:
         offset = np.zeros(len(obs.pool))
         if prior is not None:
             offset = _scaled(prior, obs.rows, scores, obs.failed)
-        # The smoothness prior is for a landscape seen through few trials. With sources the GP
-        # models what their scaled guess gets wrong, where plain likelihood measured better
+        # The smoothness prior is for the job's own landscape seen through few trials. While the
+        # sources hold weight the GP models what their scaled guess gets wrong, where plain
+        # likelihood measured better; once they hold none it is the cold job's model
         # (docs/search.md, "The model's priors").
         gp = GaussianProcess(feats[obs.rows], scores - offset[obs.rows], self._theta, fit=refit,
-                             smooth=not self.transfer)
+                             smooth=prior is None)
         cand = self._candidates(obs, scores, rng, taken, prior, among)
         runs = np.ones(len(cand))
         if obs.failed.any() and not obs.failed.all():
@@ -222,6 +230,18 @@ class ModelPick:
         # The prior's favourites are always scored: that is where the other devices' optima were.
         liked = free[np.argsort(prior[free], kind="stable")[:PRIOR_FAVOURITES]] if prior is not None else free[:0]
         return np.unique(np.concatenate([rng.choice(free, size=SCORED_SAMPLE, replace=False), near, liked]))
+
+
+def _untried_directions(index: np.ndarray, anchors: np.ndarray, tried: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The rows of ``near`` that change an anchor in a parameter no ``tried`` row changes alone
+    from it; all of ``near`` once there are none."""
+    fresh = np.zeros(len(near), dtype=bool)
+    for anchor in anchors:
+        moved = index[near] != index[anchor]
+        tried_moves = index[tried] != index[anchor]
+        done = tried_moves[tried_moves.sum(1) == 1].any(0)  # parameters already changed alone
+        fresh |= (moved.sum(1) == 1) & ~(moved & done).any(1)
+    return near[fresh] if fresh.any() else near
 
 
 def _scaled(prior: np.ndarray, rows: np.ndarray, scores: np.ndarray, failed: np.ndarray) -> np.ndarray:

@@ -81,9 +81,13 @@ def test_a_misleading_history_does_not_stop_the_search_finding_the_optimum():
     space = grid_space()
     upside_down = [_source("misleading", _sample(space, 80, 9),
                            lambda c: None if _time(c) is None else 1000 - _time(c))]
-    # The opening spends its trials on the misleading guess before the vote drops it (cold
-    # search finds the optimum here in about 20 trials).
-    assert sorted(_best_after(30, s, upside_down) for s in range(3))[1] <= 1.5
+    # The opening spends its trials on the misleading guess, the slowest corner of the space,
+    # before the vote drops it; then the job searches as a cold one does.
+    assert min(_best_after(PRIOR_FIT_AFTER, s, upside_down) for s in range(3)) > 60
+    # 3.0 is among the 12 best of the 940 valid configs (optimum 1.0). A cold search after 30
+    # trials stands at 1.0-4.0 (seeds 0-7): its model under the GP's priors takes the weak
+    # third parameter for flat for a while (docs/search.md, "The model's priors").
+    assert sorted(_best_after(30, s, upside_down) for s in range(3))[1] <= 3.0
 
 
 def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings):
@@ -158,3 +162,36 @@ def test_after_the_opening_the_bandit_descends_from_the_best_configs_while_that_
     times = [t for _, t in told[:PRIOR_FIT_AFTER + ended]]
     best_at = min(range(len(times)), key=lambda i: (times[i], i))
     assert PRIOR_FIT_AFTER + ended - max(best_at, PRIOR_FIT_AFTER - 1) > TRANSFER_PATIENCE
+
+
+def test_the_descent_changes_every_parameter_of_a_config_before_changing_one_again():
+    space = grid_space()
+    valid = list(space.valid_configs())
+    ctx = context(space, seed=5)
+    ctx.sources = [_source("related GPU", _sample(space, 80, 7), lambda c: _time(c, shift=2))]
+    engine = SearchEngine(get_strategy("bandit"), ctx)
+    told: list[tuple[dict, float]] = []
+    checked = 0
+
+    def moved(config: dict, anchor: dict) -> list[str]:
+        return [k for k in config if config[k] != anchor[k]]
+
+    def fresh(config: dict, anchor: dict) -> bool:
+        """A one-parameter change of ``anchor`` in a parameter no trial has changed alone from it."""
+        change = moved(config, anchor)
+        return len(change) == 1 and all(moved(seen, anchor) != change for seen, _ in told)
+
+    while engine.n_told < 30:
+        [proposal] = engine.ask(1)
+        params = proposal.candidate.params
+        if proposal.candidate.origin == "bandit:descent":
+            ran = sorted((t, i) for i, (_, t) in enumerate(told) if t < float("inf"))
+            anchors = [told[i][0] for _, i in ran[:2]]
+            unseen = [c for c in valid if all(c != seen for seen, _ in told)]
+            if any(fresh(c, a) for c in unseen for a in anchors):
+                assert any(fresh(params, a) for a in anchors), "a parameter was changed again before all had their turn"
+                checked += 1
+        result = bowl(params)
+        told.append((params, result.metrics["time_ms"] if result.ok else float("inf")))
+        engine.tell(proposal, result)
+    assert checked >= 3
