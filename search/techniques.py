@@ -235,10 +235,11 @@ class ModelPick:
 def _untried_directions(index: np.ndarray, anchors: np.ndarray, tried: np.ndarray, near: np.ndarray) -> np.ndarray:
     """The rows of ``near`` that change an anchor in a parameter no ``tried`` row changes alone
     from it; all of ``near`` once there are none."""
+    near_index, tried_index = index[near], index[tried]
     fresh = np.zeros(len(near), dtype=bool)
-    for anchor in anchors:
-        moved = index[near] != index[anchor]
-        tried_moves = index[tried] != index[anchor]
+    for anchor in index[anchors]:
+        moved = near_index != anchor
+        tried_moves = tried_index != anchor
         done = tried_moves[tried_moves.sum(1) == 1].any(0)  # parameters already changed alone
         fresh |= (moved.sum(1) == 1) & ~(moved & done).any(1)
     return near[fresh] if fresh.any() else near
