@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +20,17 @@ from tuneforge.core.space import Config, Space
 MAX_ENUMERATED = 300_000
 SAMPLED_POINTS = 20_000
 _BUILDING = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Moves:
+    """The configs one move from a config (``ConfigPool.moves``), row by row: ``params``, the
+    parameters whose move each is (rows x parameters, bool); ``repaired``, whether it is a
+    forbidden change repaired by changing one other parameter."""
+
+    rows: np.ndarray
+    params: np.ndarray
+    repaired: np.ndarray
 
 
 class ConfigPool:
@@ -62,6 +74,25 @@ class ConfigPool:
         found = [self._groups[k][self._codes[k][row]] for k in range(len(self._sizes)) if self._sizes[k] > 1]
         rows = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
         return rows[rows != row]
+
+    def moves(self, row: int) -> Moves:
+        """The configs one move from ``row``. A move changes one parameter; where the space
+        forbids a value of it with the other parameters kept, the configs that take that value
+        and change one other parameter are its moves too (the forbidden change, repaired), so a
+        constraint does not wall a config in."""
+        single = self.neighbours(row)
+        anchor = self.index[row]
+        single_moved = self.index[single] != anchor
+        allowed = np.zeros((len(anchor), int(self._sizes.max())), dtype=bool)  # [parameter, value]
+        changed = single_moved.argmax(1)
+        allowed[changed, self.index[single, changed]] = True
+        diff = self.index != anchor
+        two = np.flatnonzero(diff.sum(1) == 2)
+        forbidden = diff[two] & ~allowed[np.arange(len(anchor)), self.index[two]]
+        repaired = forbidden.any(1)
+        return Moves(rows=np.concatenate([single, two[repaired]]),
+                     params=np.concatenate([single_moved, forbidden[repaired]]),
+                     repaired=np.arange(len(single) + int(repaired.sum())) >= len(single))
 
     def _index_neighbourhoods(self) -> None:
         if self._groups is not None:

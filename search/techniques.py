@@ -13,6 +13,7 @@ import numpy as np
 
 from tuneforge.search.gp import GaussianProcess, expected_improvement
 from tuneforge.search.observations import Observations
+from tuneforge.search.pool import Moves
 from tuneforge.search.transfer import TransferPrior
 
 # Trials before the model is fitted (its slots go to random configs until then). Under the GP's
@@ -107,14 +108,16 @@ class FarPick:
 
 
 class DescentPick:
-    """After a restart: the model's pick among the unseen one-parameter changes of the best
-    configs found since the restart (trial position ``since``), so the search works the new
-    basin instead of drifting back to the old one.
+    """After a restart: the model's pick among the unseen moves (``ConfigPool.moves``: one-parameter
+    changes, and forbidden ones repaired) of the best configs found since the restart (trial
+    position ``since``), so the search works the new basin instead of drifting back to the old one.
 
-    Each parameter gets its turn: only changes in a parameter not yet changed alone from that
-    anchor are offered until every parameter has been. Where the model is sure a parameter is
-    settled (the sources agree on it) it would otherwise never try it, and that is where
-    another GPU's optimum often differs from this one's (docs/search.md, transfer).
+    Each parameter gets its turn: only moves of the best config in a parameter not yet moved
+    from it are offered until every parameter has been, then the same for the second best.
+    Where the model is sure a parameter is settled (the sources agree on it) it would otherwise
+    never try it, and that is where another GPU's optimum often differs from this one's; and the
+    best config's turns come first, or a move of the second best that happens to win moves the
+    descent on before the best config's own moves were all seen (docs/search.md, transfer).
     """
 
     name = "descent"
@@ -127,12 +130,13 @@ class DescentPick:
         recent = np.flatnonzero((np.arange(len(obs.rows)) >= self.since) & ~obs.failed)
         scores = obs.scores()
         best = obs.rows[recent[np.argsort(scores[recent], kind="stable")[:DESCENT_ANCHORS]]]
-        near = np.concatenate([obs.pool.neighbours(int(r)) for r in best]) if len(best) else np.empty(0, np.int64)
+        moves = [obs.pool.moves(int(r)) for r in best]
+        near = np.concatenate([m.rows for m in moves]) if moves else np.empty(0, np.int64)
         near = _free(np.unique(near[~obs.seen[near]]), taken)
         if not len(near):
             return NeighbourhoodPick().pick(obs, k, rng, taken)
         tried = np.concatenate([obs.rows, np.array(sorted(taken), dtype=np.int64)])
-        return self.model.pick(obs, k, rng, taken, among=_untried_directions(obs.pool.index, best, tried, near))
+        return self.model.pick(obs, k, rng, taken, among=_untried_directions(moves, tried, near))
 
 
 class ModelPick:
@@ -232,17 +236,18 @@ class ModelPick:
         return np.unique(np.concatenate([rng.choice(free, size=SCORED_SAMPLE, replace=False), near, liked]))
 
 
-def _untried_directions(index: np.ndarray, anchors: np.ndarray, tried: np.ndarray, near: np.ndarray) -> np.ndarray:
-    """The rows of ``near`` that change an anchor in a parameter no ``tried`` row changes alone
-    from it; all of ``near`` once there are none."""
-    near_index, tried_index = index[near], index[tried]
-    fresh = np.zeros(len(near), dtype=bool)
-    for anchor in index[anchors]:
-        moved = near_index != anchor
-        tried_moves = tried_index != anchor
-        done = tried_moves[tried_moves.sum(1) == 1].any(0)  # parameters already changed alone
-        fresh |= (moved.sum(1) == 1) & ~(moved & done).any(1)
-    return near[fresh] if fresh.any() else near
+def _untried_directions(moves: list[Moves], tried: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The rows of ``near`` that move the first anchor (the best; ``moves`` holds each anchor's
+    moves) in a parameter that has not had its turn: no ``tried`` row moved it from there. The
+    one-parameter changes first, then the repaired ones, which take turns of their own; once the
+    first anchor has none, those of the next; all of ``near`` once no anchor has any."""
+    for m in moves:
+        for kind in (~m.repaired, m.repaired):
+            done = m.params[kind & np.isin(m.rows, tried)].any(0)
+            fresh = kind & np.isin(m.rows, near) & ~(m.params & done).any(1)
+            if fresh.any():
+                return m.rows[fresh]
+    return near
 
 
 def _scaled(prior: np.ndarray, rows: np.ndarray, scores: np.ndarray, failed: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ STALL_SHARE = 0.5
 DESCENT = 10
 PATIENCE = 3
 # With other devices' histories, after the opening the bandit descends from the best configs
-# found (the model's pick among their one-parameter changes) until TRANSFER_PATIENCE trials
+# found (the model's pick among their moves, see DescentPick) until TRANSFER_PATIENCE trials
 # in a row bring no new best. A sibling's best configs land near a good basin, and its
 # optimum is often one parameter away (docs/search.md, transfer; 12 of 5, 8, 12 and 20 there).
 TRANSFER_PATIENCE = 12

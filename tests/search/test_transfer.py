@@ -84,10 +84,10 @@ def test_a_misleading_history_does_not_stop_the_search_finding_the_optimum():
     # The opening spends its trials on the misleading guess, the slowest corner of the space,
     # before the vote drops it; then the job searches as a cold one does.
     assert min(_best_after(PRIOR_FIT_AFTER, s, upside_down) for s in range(3)) > 60
-    # 3.0 is among the 12 best of the 940 valid configs (optimum 1.0). A cold search after 30
-    # trials stands at 1.0-4.0 (seeds 0-7): its model under the GP's priors takes the weak
-    # third parameter for flat for a while (docs/search.md, "The model's priors").
-    assert sorted(_best_after(30, s, upside_down) for s in range(3))[1] <= 3.0
+    # Then the descent works its way down to the optimum (1.0), which cold searches of 40 trials
+    # reach in only some seeds (0-4: 1.0, 3.0, 1.0, 3.0, 3.0): under the GP's priors their
+    # model takes the weak third parameter for flat for a while (docs/search.md, "The model's priors").
+    assert sorted(_best_after(40, s, upside_down) for s in range(3))[1] == 1.0
 
 
 def test_a_job_records_the_histories_it_learned_from_and_their_weights(settings):
@@ -144,13 +144,22 @@ def test_after_the_opening_the_bandit_descends_from_the_best_configs_while_that_
     origins = []
     in_turn = 0  # descent steps checked to take a parameter's turn
 
-    def moved(config: dict, anchor: dict) -> list[str]:
-        return [k for k in config if config[k] != anchor[k]]
+    def move(config: dict, anchor: dict) -> tuple[set[str], bool] | None:
+        """The parameters whose move from ``anchor`` ``config`` is, and whether it is a repaired one:
+        one parameter changed, or two where changing one of them alone is forbidden."""
+        changed = {k for k in config if config[k] != anchor[k]}
+        if len(changed) == 1:
+            return changed, False
+        forbidden = {k for k in changed if not space.is_valid(anchor | {k: config[k]})}
+        return (forbidden, True) if len(changed) == 2 and forbidden else None
 
-    def fresh(config: dict, anchor: dict) -> bool:
-        """A one-parameter change of ``anchor`` in a parameter no trial has changed alone from it."""
-        change = moved(config, anchor)
-        return len(change) == 1 and all(moved(seen, anchor) != change for seen, _ in told)
+    def fresh(config: dict, anchor: dict, repaired: bool) -> bool:
+        """A move of ``anchor`` of the given kind in parameters that have not had that kind of turn."""
+        m = move(config, anchor)
+        if m is None or m[1] != repaired:
+            return False
+        turns = [move(seen, anchor) for seen, _ in told]
+        return all(t is None or t[1] != repaired or not (t[0] & m[0]) for t in turns)
 
     while engine.n_told < 30:
         [proposal] = engine.ask(1)
@@ -158,12 +167,14 @@ def test_after_the_opening_the_bandit_descends_from_the_best_configs_while_that_
         if origin == "bandit:descent":
             ran = sorted((t, i) for i, (_, t) in enumerate(told) if t < float("inf"))
             anchors = [told[i][0] for _, i in ran[:2]]
-            assert any(len(moved(params, a)) == 1 for a in anchors), \
-                "a descent step changes one parameter of one of the two best configs"
-            # Every parameter of an anchor gets its turn before one is changed again.
+            assert any(move(params, a) for a in anchors), "a descent step is a move of one of the two best configs"
+            # The best config's parameters each get their turn, then its repaired moves', and only
+            # then the second best's.
             unseen = [c for c in valid if all(c != seen for seen, _ in told)]
-            if any(fresh(c, a) for c in unseen for a in anchors):
-                assert any(fresh(params, a) for a in anchors), "a parameter was changed again before all had their turn"
+            turns = next(((a, r) for a in anchors for r in (False, True) if any(fresh(c, a, r) for c in unseen)),
+                         None)
+            if turns is not None:
+                assert fresh(params, *turns), "a parameter was moved again before all had their turn"
                 in_turn += 1
         result = bowl(params)
         told.append((params, result.metrics["time_ms"] if result.ok else float("inf")))
