@@ -80,14 +80,14 @@ class ConfigPool:
         forbids a value of it with the other parameters kept, the configs that take that value
         and change one other parameter are its moves too (the forbidden change, repaired), so a
         constraint does not wall a config in."""
-        single = self.neighbours(row)
         anchor = self.index[row]
-        single_moved = self.index[single] != anchor
+        diff = self.index != anchor
+        changes = diff.sum(1)
+        single, two = np.flatnonzero(changes == 1), np.flatnonzero(changes == 2)
+        single_moved = diff[single]
         allowed = np.zeros((len(anchor), int(self._sizes.max())), dtype=bool)  # [parameter, value]
         changed = single_moved.argmax(1)
         allowed[changed, self.index[single, changed]] = True
-        diff = self.index != anchor
-        two = np.flatnonzero(diff.sum(1) == 2)
         forbidden = diff[two] & ~allowed[np.arange(len(anchor)), self.index[two]]
         repaired = forbidden.any(1)
         return Moves(rows=np.concatenate([single, two[repaired]]),

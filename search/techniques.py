@@ -242,9 +242,10 @@ def _untried_directions(moves: list[Moves], tried: np.ndarray, near: np.ndarray)
     one-parameter changes first, then the repaired ones, which take turns of their own; once the
     first anchor has none, those of the next; all of ``near`` once no anchor has any."""
     for m in moves:
+        was_tried, offered = np.isin(m.rows, tried), np.isin(m.rows, near)
         for kind in (~m.repaired, m.repaired):
-            done = m.params[kind & np.isin(m.rows, tried)].any(0)
-            fresh = kind & np.isin(m.rows, near) & ~(m.params & done).any(1)
+            done = m.params[kind & was_tried].any(0)
+            fresh = kind & offered & ~(m.params & done).any(1)
             if fresh.any():
                 return m.rows[fresh]
     return near
